@@ -1,0 +1,31 @@
+"""Throttling of failed logins, counted per client address and email in the cache."""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginFailureThrottle(SimpleRateThrottle):
+    """Refuses a login attempt once too many failures were recorded for this address and email.
+
+    Only failures count: `allow_request` reads the history, `record_failure` adds to it.
+    """
+
+    scope = "login_failures"
+
+    def get_cache_key(self, request, view):
+        email = str(request.data.get("email", "")).strip().lower() if hasattr(request, "data") else ""
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{email}"}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) < self.num_requests
+
+    def record_failure(self, request, view) -> None:
+        self.allow_request(request, view)
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)

@@ -1,0 +1,77 @@
+"""Read-only back-office views of the ledger: finance staff browse, nobody edits history here."""
+
+from django.contrib import admin
+
+from .models import Account, Entry, IdempotencyKey, Transfer
+from .money import format_amount
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def money(field: str, label: str):
+    @admin.display(description=label, ordering=field)
+    def show(obj):
+        value = getattr(obj, field)
+        return "" if value is None else f"{format_amount(value, obj.currency)} {obj.currency}"
+
+    return show
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    fields = ("account", "amount", "balance_after", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("id", "name", "owner", "system_code", "currency", "kind", "status",
+                    money("balance", "balance"), money("pending_debits", "pending debits"), "version", "created_at")
+    list_filter = ("currency", "kind", "status", "allow_negative")
+    search_fields = ("id", "name", "owner__email", "system_code")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "status", money("amount", "amount"), money("posted_amount", "posted"),
+                    "source", "destination", "cause", "created_at")
+    list_filter = ("kind", "status", "currency")
+    search_fields = ("id", "cause", "description", "source__id", "destination__id")
+    list_select_related = ("source", "destination")
+    date_hierarchy = "created_at"
+    inlines = [EntryInline]
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "transfer", "account", "amount", "balance_after", "currency", "created_at")
+    list_filter = ("currency",)
+    search_fields = ("transfer__id", "account__id")
+    list_select_related = ("transfer", "account")
+    date_hierarchy = "created_at"
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ("key", "user", "request_method", "request_path", "status", "response_status", "created_at",
+                    "expires_at")
+    list_filter = ("status", "response_status")
+    search_fields = ("key", "user__email")
+    exclude = ("response_body",)

@@ -1,0 +1,173 @@
+"""Idempotent requests: one effect per (user, Idempotency-Key), the first response replayed after.
+
+How it holds under retries, storms and crashes:
+1. The key row is claimed with INSERT … ON CONFLICT DO NOTHING in its own short
+   statement, so concurrent requests all see the same row.
+2. The request's transaction locks that row with NOWAIT. Holding the lock means
+   "in flight": a concurrent request with the same key fails to lock and gets 409
+   idempotency_key_in_use. A request that died before commit leaves the row
+   in_progress and unlocked (Postgres dropped its lock), so a retry runs afresh.
+3. Under the lock: another fingerprint → 422 idempotency_key_reused; completed →
+   replay; otherwise run the operation in a savepoint and store its response,
+   refusals included, in the same commit as its money effect.
+PostgreSQL is the record; the cache only short-cuts replays of completed keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg.errors
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+
+from ledgerpay.api.errors import ApiError
+from ledgerpay.api.exception_handler import exception_problem
+from ledgerpay.api.problems import PROBLEM_CONTENT_TYPE
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    content_type: str
+    replayed: bool = False
+
+    def to_http(self) -> HttpResponse:
+        response = HttpResponse(self.body, status=self.status, content_type=self.content_type)
+        if self.replayed:
+            response[REPLAY_HEADER] = "true"
+        return response
+
+
+def request_fingerprint(*, method: str, path: str, data) -> str:
+    """SHA-256 of method, path and the parsed body in canonical form (key order and spacing don't matter)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def idempotency_key_validate(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        raise ApiError("idempotency_key_missing", f"This request needs an {HEADER} header.", status=400)
+    if len(raw) > MAX_KEY_LENGTH:
+        raise ApiError("idempotency_key_invalid", f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters.",
+                       status=400)
+    return raw
+
+
+def _cache_key(user_id: int, key: str) -> str:
+    return f"idempotency:{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _reused() -> ApiError:
+    return ApiError("idempotency_key_reused",
+                    "This Idempotency-Key was already used for a different request.", status=422)
+
+
+def _in_use() -> ApiError:
+    return ApiError("idempotency_key_in_use",
+                    "A request with this Idempotency-Key is still being processed; retry later.", status=409)
+
+
+def _render(status: int, data) -> StoredResponse:
+    return StoredResponse(status=status, body=JSONRenderer().render(data), content_type=JSON_CONTENT_TYPE)
+
+
+def _render_error(exc: ApiError) -> StoredResponse:
+    body, _ = exception_problem(exc)
+    return StoredResponse(status=body["status"], body=JSONRenderer().render(body), content_type=PROBLEM_CONTENT_TYPE)
+
+
+def idempotent_run(*, user, key: str, fingerprint: str, method: str, path: str,
+                   operation: Callable[[], tuple[int, object]]) -> StoredResponse:
+    """Run `operation` (returning status and data to serialize) at most once for (user, key)."""
+    cached = _cache_get_quietly(_cache_key(user.pk, key))
+    if cached is not None:
+        if cached["fingerprint"] != fingerprint:
+            raise _reused()
+        return StoredResponse(cached["status"], cached["body"], cached["content_type"], replayed=True)
+
+    now = timezone.now()
+    IdempotencyKey.objects.bulk_create(
+        [IdempotencyKey(user=user, key=key, fingerprint=fingerprint, request_method=method, request_path=path[:255],
+                        expires_at=now + settings.IDEMPOTENCY_KEY_TTL)],
+        ignore_conflicts=True,
+    )
+    try:
+        with transaction.atomic(durable=True):
+            record = IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)
+            now = timezone.now()
+            if record.expires_at <= now:  # an expired key not yet purged starts over
+                record.fingerprint, record.request_method, record.request_path = fingerprint, method, path[:255]
+                record.status = IdempotencyKey.Status.IN_PROGRESS
+                record.expires_at = now + settings.IDEMPOTENCY_KEY_TTL
+            if record.fingerprint != fingerprint:
+                raise _reused()
+            if record.status == IdempotencyKey.Status.COMPLETED:
+                return StoredResponse(record.response_status, bytes(record.response_body),
+                                      record.response_content_type, replayed=True)
+            try:
+                with transaction.atomic():
+                    status, data = operation()
+                result = _render(status, data)
+            except ApiError as exc:  # a refusal is an outcome too: stored and replayed
+                result = _render_error(exc)
+            record.status = IdempotencyKey.Status.COMPLETED
+            record.locked_at = now
+            record.response_status = result.status
+            record.response_body = result.body
+            record.response_content_type = result.content_type
+            record.save(update_fields=["fingerprint", "request_method", "request_path", "status", "locked_at",
+                                       "response_status", "response_body", "response_content_type", "expires_at"])
+            ttl = max(1, int((record.expires_at - now).total_seconds()))
+            entry = {"fingerprint": fingerprint, "status": result.status, "body": result.body,
+                     "content_type": result.content_type}
+            transaction.on_commit(lambda: _cache_quietly(_cache_key(user.pk, key), entry, ttl))
+            return result
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+            raise _in_use() from exc
+        raise
+
+
+def _cache_get_quietly(key: str) -> dict | None:
+    try:
+        return cache.get(key)
+    except Exception:
+        return None
+
+
+def _cache_quietly(key: str, value: dict, ttl: int) -> None:
+    """The cache is only a short cut: if it is down, the database still answers replays."""
+    with contextlib.suppress(Exception):  # a cache outage must not fail a committed request
+        cache.set(key, value, ttl)
+
+
+def idempotency_key_purge(*, now=None) -> int:
+    """Delete expired keys. Returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+def idempotent_response(request, operation: Callable[[], tuple[int, object]]) -> HttpResponse:
+    """For API views: the Idempotency-Key header checked, the operation run once, the response replayable."""
+    key = idempotency_key_validate(request.headers.get(HEADER))
+    fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
+    stored = idempotent_run(user=request.user, key=key, fingerprint=fingerprint, method=request.method,
+                            path=request.path, operation=operation)
+    return stored.to_http()

@@ -1,0 +1,29 @@
+"""`manage.py check_ledger`: prove every balance equals its entries and every transfer balances."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.checks import ledger_check
+from ledger.models import Account, Entry, Transfer
+
+
+class Command(BaseCommand):
+    help = "Verify the ledger's invariants; exits with status 1 and a report when any is broken."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=20, help="Violations shown per check (default 20).")
+
+    def handle(self, *args, limit: int, **options):
+        results = ledger_check(limit=limit)
+        counts = (Account.objects.count(), Transfer.objects.count(), Entry.objects.count())
+        self.stdout.write(f"Checked {counts[0]} accounts, {counts[1]} transfers, {counts[2]} entries.")
+        for result in results:
+            if result.ok:
+                self.stdout.write(self.style.SUCCESS(f"  ok    {result.name}: {result.description}"))
+            else:
+                self.stdout.write(self.style.ERROR(f"  FAIL  {result.name}: {result.description}"))
+                for row in result.violations:
+                    self.stdout.write("        " + ", ".join(str(value) for value in row))
+        failed = [r.name for r in results if not r.ok]
+        if failed:
+            raise CommandError(f"Ledger check failed: {', '.join(failed)}.", returncode=1)
+        self.stdout.write(self.style.SUCCESS("Ledger is consistent."))

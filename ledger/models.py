@@ -1,0 +1,216 @@
+"""Ledger tables: accounts, transfers (business events), entries (posting lines), idempotency keys.
+
+No business logic here: every write goes through ledger.services. The database
+enforces what it can on its own: CHECK and UNIQUE constraints below, and the
+triggers in migrations/sql/ (append-only history, balanced transfers).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    REVENUE = "revenue", "Revenue"
+    EXPENSE = "expense", "Expense"
+
+
+DEBIT_NORMAL_KINDS = frozenset({AccountKind.ASSET, AccountKind.EXPENSE})
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    FROZEN = "frozen", "Frozen"
+    CLOSED = "closed", "Closed"
+
+
+class Account(models.Model):
+    """A ledger account in one currency. `balance` is on the account's normal side.
+
+    Customer accounts are liabilities of the platform (credit-normal): a credit raises
+    their balance, a debit lowers it, and they may never go below zero.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="ledger_accounts")
+    name = models.CharField(max_length=100, blank=True)
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=10, choices=AccountKind.choices, default=AccountKind.LIABILITY)
+    status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    allow_negative = models.BooleanField(default=False)
+    system_code = models.CharField(max_length=40, null=True, blank=True,  # noqa: DJ001 — NULL keeps it out of the unique index
+                                   help_text="Set on system accounts only, e.g. provider_clearing.")
+    balance = models.BigIntegerField(default=0)
+    pending_debits = models.BigIntegerField(default=0)
+    pending_credits = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_account_currency_iso"),
+            models.CheckConstraint(condition=Q(pending_debits__gte=0) & Q(pending_credits__gte=0),
+                                   name="ledger_account_pending_non_negative"),
+            models.CheckConstraint(
+                condition=Q(allow_negative=True)
+                | (Q(balance__gte=0) & Q(kind__in=["asset", "expense"], balance__gte=F("pending_credits")))
+                | (Q(balance__gte=0) & ~Q(kind__in=["asset", "expense"]) & Q(balance__gte=F("pending_debits"))),
+                name="ledger_account_no_overdraft",
+            ),
+            models.CheckConstraint(condition=Q(system_code__isnull=True) | Q(owner__isnull=True),
+                                   name="ledger_account_system_has_no_owner"),
+            models.UniqueConstraint(fields=["system_code", "currency"], condition=Q(system_code__isnull=False),
+                                    name="ledger_account_one_system_account_per_currency"),
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"], name="ledger_acct_owner_created")]
+
+    def __str__(self) -> str:
+        label = self.system_code or self.name or str(self.id)
+        return f"{label} ({self.currency})"
+
+    @property
+    def is_debit_normal(self) -> bool:
+        return self.kind in DEBIT_NORMAL_KINDS
+
+    @property
+    def normal_sign(self) -> int:
+        """+1 when a debit raises the balance (assets, expenses), -1 otherwise."""
+        return 1 if self.is_debit_normal else -1
+
+    @property
+    def available(self) -> int:
+        """Balance minus what pending holds have reserved to leave the account."""
+        reserved = self.pending_credits if self.is_debit_normal else self.pending_debits
+        return self.balance - reserved
+
+
+class TransferKind(models.TextChoices):
+    TRANSFER = "transfer", "Transfer"
+    DEPOSIT = "deposit", "Deposit"
+    PAYMENT_CAPTURE = "payment_capture", "Payment capture"
+    REFUND = "refund", "Refund"
+    SETTLEMENT = "settlement", "Settlement"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    REVERSAL = "reversal", "Reversal"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    POSTED = "posted", "Posted"
+    VOIDED = "voided", "Voided"
+    EXPIRED = "expired", "Expired"
+
+
+class Transfer(models.Model):
+    """One balanced business event. A pending transfer is a hold: it reserves, moves nothing,
+    and has no entries until it is posted (then `posted_amount` ≤ `amount` moves)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=TransferKind.choices, default=TransferKind.TRANSFER)
+    status = models.CharField(max_length=10, choices=TransferStatus.choices)
+    amount = models.BigIntegerField()
+    posted_amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    source = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debit_transfers",
+                               help_text="The account debited.")
+    destination = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credit_transfers",
+                                    help_text="The main account credited.")
+    description = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    cause = models.CharField(max_length=100, blank=True,
+                             help_text="What caused it, e.g. payment:<id>, hold:<id>, discrepancy:<id>.")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversed_by")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    posted_at = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True, help_text="When a hold was posted, voided or expired.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(posted_amount__isnull=True) | (Q(posted_amount__gt=0) & Q(posted_amount__lte=F("amount"))),
+                name="ledger_transfer_posted_amount_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="posted") | Q(posted_amount__isnull=False, posted_at__isnull=False),
+                name="ledger_transfer_posted_has_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="ledger_transfer_hold_due",
+                         condition=Q(status="pending")),
+            models.Index(fields=["source", "-created_at"], name="ledger_transfer_source"),
+            models.Index(fields=["destination", "-created_at"], name="ledger_transfer_destination"),
+            models.Index(fields=["cause"], name="ledger_transfer_cause"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+
+class Entry(models.Model):
+    """One posting line. `amount` is signed: positive debits, negative credits; a transfer's
+    entries sum to zero. `balance_after` is the account's normal-side balance after it."""
+
+    id = models.BigAutoField(primary_key=True)
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    balance_after = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_non_zero")]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="ledger_entry_account_id"),
+            models.Index(fields=["account", "created_at"], name="ledger_entry_account_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.currency} on {self.account_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The record of one idempotent request: its fingerprint and, once run, the response to replay.
+
+    Created `in_progress` in its own short transaction; the request's transaction then
+    locks the row (a row lock held = the request is in flight) and stores the
+    response in the same commit as the money effect.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    request_method = models.CharField(max_length=10)
+    request_path = models.CharField(max_length=255)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=60, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="ledger_idempotency_user_key_unique")]
+        indexes = [models.Index(fields=["expires_at"], name="ledger_idempotency_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

@@ -1,0 +1,25 @@
+"""The one exception type for expected failures that the API turns into problem details."""
+
+
+class ApiError(Exception):
+    """An expected, client-facing failure: a stable `code`, a human `detail`, an HTTP status.
+
+    Services raise it (or a subclass such as ledger.errors.LedgerError); the exception
+    handler renders it as an RFC 9457 problem.
+    """
+
+    status = 400
+    title: str | None = None
+
+    def __init__(self, code: str, detail: str, *, status: int | None = None,
+                 errors: dict[str, list[str]] | None = None, extra: dict | None = None):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.errors = errors
+        self.extra = extra or {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status})"

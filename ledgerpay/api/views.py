@@ -1,0 +1,82 @@
+"""Project-level endpoints: health checks, problem-type pages and the problem handlers for 404/500."""
+
+import logging
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from .problems import TITLES, problem_body, problem_response
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_broker() -> None:
+    from ledgerpay.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _check_cache() -> None:
+    cache.set("readyz", "ok", 5)
+    if cache.get("readyz") != "ok":
+        raise RuntimeError("cache did not return what was written")
+
+
+CHECKS = {"database": _check_database, "broker": _check_broker, "cache": _check_cache}
+
+
+@require_GET
+def readyz(request):
+    results: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as exc:  # any failure means not ready; say which and why
+            logger.warning("readiness check %s failed: %s", name, exc)
+            results[name] = f"unavailable: {type(exc).__name__}"
+    failed = [name for name, result in results.items() if result != "ok"]
+    if failed:
+        body = problem_body(code="service_unavailable", status=503,
+                            detail=f"Not ready: {', '.join(failed)} unreachable.", extra={"checks": results})
+        return problem_response(body)
+    return JsonResponse({"status": "ready", "checks": results})
+
+
+@require_GET
+def problem_type_page(request, code: str):
+    if code not in TITLES:
+        return not_found(request)
+    text = f"{code}: {TITLES[code]}\n\nLedgerPay answers this problem with the code \"{code}\".\n"
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def not_found(request, exception=None):
+    return problem_response(problem_body(code="not_found", status=404,
+                                         detail=f"No resource at {request.path}."))
+
+
+def server_error(request):
+    return problem_response(problem_body(code="server_error", status=500,
+                                         detail="An unexpected error occurred; it has been logged."))
+
+
+def bad_request(request, exception=None):
+    return problem_response(problem_body(code="malformed_request", status=400, detail="Bad request."))
+
+
+def permission_denied(request, exception=None):
+    return problem_response(problem_body(code="permission_denied", status=403, detail="Permission denied."))

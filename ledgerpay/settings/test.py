@@ -1,0 +1,18 @@
+"""Test settings: the same stack, with the real RabbitMQ and Redis at their standard local ports."""
+
+import os
+
+os.environ["DEBUG"] = "false"  # tests run as production does, whatever .env says
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
+os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("LOG_JSON", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REST_FRAMEWORK
+
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+CACHES["default"]["KEY_PREFIX"] = "ledgerpay-test"  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login_failures": "5/min"}
