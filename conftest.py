@@ -12,7 +12,9 @@ HOW_TO_START = "start it with: docker compose up -d rabbitmq redis"
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -25,7 +27,9 @@ def pytest_sessionstart(session):
     if not _reachable(settings.REDIS_URL, 6379):
         missing.append(f"Redis at {settings.REDIS_URL}")
     if missing:
-        pytest.exit(f"The test suite needs {' and '.join(missing)}, unreachable: {HOW_TO_START}", returncode=3)
+        pytest.exit(
+            f"The test suite needs {' and '.join(missing)}, unreachable: {HOW_TO_START}", returncode=3
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -27,8 +27,12 @@ class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer, **problem_responses(400, 409)},
-                   tags=["auth"], summary="Register a client user")
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: UserOutputSerializer, **problem_responses(400, 409)},
+        tags=["auth"],
+        summary="Register a client user",
+    )
     def post(self, request):
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -40,9 +44,12 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenObtainPairSerializer, responses={200: TokenPairOutputSerializer,
-                                                                **problem_responses(400, 401, 429)},
-                   tags=["auth"], summary="Log in: obtain an access and refresh token pair")
+    @extend_schema(
+        request=TokenObtainPairSerializer,
+        responses={200: TokenPairOutputSerializer, **problem_responses(400, 401, 429)},
+        tags=["auth"],
+        summary="Log in: obtain an access and refresh token pair",
+    )
     def post(self, request):
         throttle = LoginFailureThrottle()
         if not throttle.allow_request(request, self):
@@ -60,9 +67,12 @@ class TokenRefreshApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenRefreshSerializer, responses={200: TokenPairOutputSerializer,
-                                                             **problem_responses(400, 401)},
-                   tags=["auth"], summary="Rotate a refresh token: a new pair, the old refresh is blacklisted")
+    @extend_schema(
+        request=TokenRefreshSerializer,
+        responses={200: TokenPairOutputSerializer, **problem_responses(400, 401)},
+        tags=["auth"],
+        summary="Rotate a refresh token: a new pair, the old refresh is blacklisted",
+    )
     def post(self, request):
         serializer = TokenRefreshSerializer(data=request.data)
         try:
@@ -76,14 +86,19 @@ class LogoutApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=LogoutInputSerializer, responses={204: None, **problem_responses(400, 401)},
-                   tags=["auth"], summary="Log out: blacklist a refresh token")
+    @extend_schema(
+        request=LogoutInputSerializer,
+        responses={204: None, **problem_responses(400, 401)},
+        tags=["auth"],
+        summary="Log out: blacklist a refresh token",
+    )
     def post(self, request):
         serializer = LogoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             RefreshToken(serializer.validated_data["refresh"]).blacklist()
         except TokenError as exc:
-            raise ApiError("token_not_valid", "The refresh token is invalid, expired or already revoked.",
-                           status=401) from exc
+            raise ApiError(
+                "token_not_valid", "The refresh token is invalid, expired or already revoked.", status=401
+            ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)

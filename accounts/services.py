@@ -17,17 +17,29 @@ def user_register(*, email: str, password: str) -> User:
     try:
         validate_password(password, user=candidate)
     except ValidationError as exc:
-        raise ApiError("validation_error", "The password is not acceptable.", status=400,
-                       errors={"password": list(exc.messages)}) from exc
+        raise ApiError(
+            "validation_error",
+            "The password is not acceptable.",
+            status=400,
+            errors={"password": list(exc.messages)},
+        ) from exc
     if User.objects.filter(email__iexact=email).exists():
-        raise ApiError("email_taken", "A user with this email already exists.", status=409,
-                       errors={"email": ["A user with this email already exists."]})
+        raise ApiError(
+            "email_taken",
+            "A user with this email already exists.",
+            status=409,
+            errors={"email": ["A user with this email already exists."]},
+        )
     try:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password)
     except IntegrityError as exc:  # lost a race with a concurrent registration
-        raise ApiError("email_taken", "A user with this email already exists.", status=409,
-                       errors={"email": ["A user with this email already exists."]}) from exc
+        raise ApiError(
+            "email_taken",
+            "A user with this email already exists.",
+            status=409,
+            errors={"email": ["A user with this email already exists."]},
+        ) from exc
 
 
 def staff_user_ensure(*, email: str, password: str, group: str, superuser: bool = False) -> User:

@@ -40,8 +40,19 @@ class EntryInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ("id", "name", "owner", "system_code", "currency", "kind", "status",
-                    money("balance", "balance"), money("pending_debits", "pending debits"), "version", "created_at")
+    list_display = (
+        "id",
+        "name",
+        "owner",
+        "system_code",
+        "currency",
+        "kind",
+        "status",
+        money("balance", "balance"),
+        money("pending_debits", "pending debits"),
+        "version",
+        "created_at",
+    )
     list_filter = ("currency", "kind", "status", "allow_negative")
     search_fields = ("id", "name", "owner__email", "system_code")
     list_select_related = ("owner",)
@@ -50,8 +61,17 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "status", money("amount", "amount"), money("posted_amount", "posted"),
-                    "source", "destination", "cause", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        money("amount", "amount"),
+        money("posted_amount", "posted"),
+        "source",
+        "destination",
+        "cause",
+        "created_at",
+    )
     list_filter = ("kind", "status", "currency")
     search_fields = ("id", "cause", "description", "source__id", "destination__id")
     list_select_related = ("source", "destination")
@@ -70,8 +90,16 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("key", "user", "request_method", "request_path", "status", "response_status", "created_at",
-                    "expires_at")
+    list_display = (
+        "key",
+        "user",
+        "request_method",
+        "request_path",
+        "status",
+        "response_status",
+        "created_at",
+        "expires_at",
+    )
     list_filter = ("status", "response_status")
     search_fields = ("key", "user__email")
     exclude = ("response_body",)

@@ -26,22 +26,32 @@ from .serializers import (
 )
 
 OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
-    name="Idempotency-Key", type=str, location=OpenApiParameter.HEADER, required=False,
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
     description="Optional here: with it, a retry replays the first response instead of creating a second account.",
 )
 
 
 class AccountListCreateApi(APIView):
-    @extend_schema(responses={200: AccountOutputSerializer(many=True), **problem_responses(401)}, tags=["accounts"],
-                   summary="List your accounts")
+    @extend_schema(
+        responses={200: AccountOutputSerializer(many=True), **problem_responses(401)},
+        tags=["accounts"],
+        summary="List your accounts",
+    )
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(selectors.account_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=AccountCreateInputSerializer, parameters=[OPTIONAL_IDEMPOTENCY_KEY],
-                   responses={201: AccountOutputSerializer, **problem_responses(400, 401, 409, 422)},
-                   tags=["accounts"], summary="Open an account in a currency")
+    @extend_schema(
+        request=AccountCreateInputSerializer,
+        parameters=[OPTIONAL_IDEMPOTENCY_KEY],
+        responses={201: AccountOutputSerializer, **problem_responses(400, 401, 409, 422)},
+        tags=["accounts"],
+        summary="Open an account in a currency",
+    )
     def post(self, request):
         serializer = AccountCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,19 +66,24 @@ class AccountListCreateApi(APIView):
         return Response(data, status=code)
 
 
-
 class AccountDetailApi(APIView):
-    @extend_schema(responses={200: AccountOutputSerializer, **problem_responses(401, 404)}, tags=["accounts"],
-                   summary="An account with its balance, available funds and holds")
+    @extend_schema(
+        responses={200: AccountOutputSerializer, **problem_responses(401, 404)},
+        tags=["accounts"],
+        summary="An account with its balance, available funds and holds",
+    )
     def get(self, request, account_id):
         account = selectors.account_get(user=request.user, account_id=account_id)
         return Response(AccountOutputSerializer(account).data)
 
 
 class AccountEntriesApi(APIView):
-    @extend_schema(parameters=[StatementQuerySerializer],
-                   responses={200: StatementEntryOutputSerializer(many=True), **problem_responses(400, 401, 404)},
-                   tags=["accounts"], summary="The account's statement, newest first (cursor pagination)")
+    @extend_schema(
+        parameters=[StatementQuerySerializer],
+        responses={200: StatementEntryOutputSerializer(many=True), **problem_responses(400, 401, 404)},
+        tags=["accounts"],
+        summary="The account's statement, newest first (cursor pagination)",
+    )
     def get(self, request, account_id):
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -76,28 +91,44 @@ class AccountEntriesApi(APIView):
         entries = selectors.account_entries(account=account, **query.validated_data)
         paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
-        data = StatementEntryOutputSerializer(page, many=True, context={"normal_sign": account.normal_sign}).data
+        data = StatementEntryOutputSerializer(
+            page, many=True, context={"normal_sign": account.normal_sign}
+        ).data
         return paginator.get_paginated_response(data)
 
 
 class AccountBalanceApi(APIView):
-    @extend_schema(parameters=[BalanceQuerySerializer],
-                   responses={200: BalanceOutputSerializer, **problem_responses(400, 401, 404)},
-                   tags=["accounts"], summary="The balance at an instant, computed from entries")
+    @extend_schema(
+        parameters=[BalanceQuerySerializer],
+        responses={200: BalanceOutputSerializer, **problem_responses(400, 401, 404)},
+        tags=["accounts"],
+        summary="The balance at an instant, computed from entries",
+    )
     def get(self, request, account_id):
         query = BalanceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         account = selectors.account_get(user=request.user, account_id=account_id)
         as_of = query.validated_data["as_of"]
         balance = selectors.account_balance_as_of(account=account, as_of=as_of)
-        return Response(BalanceOutputSerializer({"account": account.pk, "currency": account.currency, "as_of": as_of,
-                                                 "balance": format_amount(balance, account.currency)}).data)
+        return Response(
+            BalanceOutputSerializer(
+                {
+                    "account": account.pk,
+                    "currency": account.currency,
+                    "as_of": as_of,
+                    "balance": format_amount(balance, account.currency),
+                }
+            ).data
+        )
 
 
 class TransferListCreateApi(APIView):
-    @extend_schema(parameters=[TransferListQuerySerializer],
-                   responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401)},
-                   tags=["transfers"], summary="Transfers you take part in")
+    @extend_schema(
+        parameters=[TransferListQuerySerializer],
+        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401)},
+        tags=["transfers"],
+        summary="Transfers you take part in",
+    )
     def get(self, request):
         query = TransferListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -106,9 +137,13 @@ class TransferListCreateApi(APIView):
         page = paginator.paginate_queryset(transfers, request, view=self)
         return paginator.get_paginated_response(TransferOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=TransferCreateInputSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
-                   responses={201: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
-                   tags=["transfers"], summary="Move money between accounts, or hold it (pending=true)")
+    @extend_schema(
+        request=TransferCreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
+        tags=["transfers"],
+        summary="Move money between accounts, or hold it (pending=true)",
+    )
     def post(self, request):
         serializer = TransferCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -116,9 +151,14 @@ class TransferListCreateApi(APIView):
 
         def create():
             transfer = services.transfer_create(
-                source_id=data["source"], destination_id=data["destination"], amount=data["amount"],
-                currency=data["currency"], actor=request.user, description=data["description"],
-                metadata=data["metadata"], pending=data["pending"],
+                source_id=data["source"],
+                destination_id=data["destination"],
+                amount=data["amount"],
+                currency=data["currency"],
+                actor=request.user,
+                description=data["description"],
+                metadata=data["metadata"],
+                pending=data["pending"],
                 expires_in=data.get("expires_in"),
             )
             return status.HTTP_201_CREATED, TransferOutputSerializer(transfer).data
@@ -126,19 +166,25 @@ class TransferListCreateApi(APIView):
         return idempotent_response(request, create)
 
 
-
 class TransferDetailApi(APIView):
-    @extend_schema(responses={200: TransferOutputSerializer, **problem_responses(401, 404)}, tags=["transfers"],
-                   summary="A transfer with its entries")
+    @extend_schema(
+        responses={200: TransferOutputSerializer, **problem_responses(401, 404)},
+        tags=["transfers"],
+        summary="A transfer with its entries",
+    )
     def get(self, request, transfer_id):
         transfer = selectors.transfer_get(user=request.user, transfer_id=transfer_id)
         return Response(TransferOutputSerializer(transfer).data)
 
 
 class HoldPostApi(APIView):
-    @extend_schema(request=HoldPostInputSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
-                   responses={200: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
-                   tags=["transfers"], summary="Post a pending transfer, fully or for a smaller amount")
+    @extend_schema(
+        request=HoldPostInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
+        tags=["transfers"],
+        summary="Post a pending transfer, fully or for a smaller amount",
+    )
     def post(self, request, transfer_id):
         serializer = HoldPostInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -146,16 +192,22 @@ class HoldPostApi(APIView):
         def post():
             hold = selectors.transfer_get(user=request.user, transfer_id=transfer_id)
             attrs = amount_to_minor(dict(serializer.validated_data), currency=hold.currency)
-            transfer = services.hold_post(transfer_id=transfer_id, amount=attrs.get("amount"), actor=request.user)
+            transfer = services.hold_post(
+                transfer_id=transfer_id, amount=attrs.get("amount"), actor=request.user
+            )
             return status.HTTP_200_OK, TransferOutputSerializer(transfer).data
 
         return idempotent_response(request, post)
 
 
 class HoldVoidApi(APIView):
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_KEY_PARAMETER],
-                   responses={200: TransferOutputSerializer, **problem_responses(401, 404, 409, 422)},
-                   tags=["transfers"], summary="Void a pending transfer: release the held funds")
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: TransferOutputSerializer, **problem_responses(401, 404, 409, 422)},
+        tags=["transfers"],
+        summary="Void a pending transfer: release the held funds",
+    )
     def post(self, request, transfer_id):
         def void():
             transfer = services.hold_void(transfer_id=transfer_id, actor=request.user)

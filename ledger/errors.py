@@ -10,9 +10,11 @@ class LedgerError(ApiError):
 
 
 def insufficient_funds(account_id, available: int, needed: int) -> LedgerError:
-    return LedgerError("insufficient_funds",
-                       f"Account {account_id} has insufficient available funds for this operation.",
-                       extra={"account": str(account_id)})
+    return LedgerError(
+        "insufficient_funds",
+        f"Account {account_id} has insufficient available funds for this operation.",
+        extra={"account": str(account_id)},
+    )
 
 
 def not_found(what: str, ident) -> LedgerError:

@@ -33,12 +33,14 @@ class AmountInField(serializers.Field):
 
     def __init__(self, **kwargs):
         kwargs["write_only"] = True
-        kwargs.setdefault("help_text", "Decimal string with at most the currency's minor digits, e.g. \"12.50\".")
+        kwargs.setdefault(
+            "help_text", 'Decimal string with at most the currency\'s minor digits, e.g. "12.50".'
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
-            raise serializers.ValidationError("Amount must be a decimal string such as \"12.50\".")
+            raise serializers.ValidationError('Amount must be a decimal string such as "12.50".')
         if isinstance(data, str) and len(data) > 40:
             raise serializers.ValidationError("Amount is too long.")
         return data

@@ -65,8 +65,11 @@ def idempotency_key_validate(raw: str | None) -> str:
     if raw is None or not raw.strip():
         raise ApiError("idempotency_key_missing", f"This request needs an {HEADER} header.", status=400)
     if len(raw) > MAX_KEY_LENGTH:
-        raise ApiError("idempotency_key_invalid", f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters.",
-                       status=400)
+        raise ApiError(
+            "idempotency_key_invalid",
+            f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters.",
+            status=400,
+        )
     return raw
 
 
@@ -75,13 +78,17 @@ def _cache_key(user_id: int, key: str) -> str:
 
 
 def _reused() -> ApiError:
-    return ApiError("idempotency_key_reused",
-                    "This Idempotency-Key was already used for a different request.", status=422)
+    return ApiError(
+        "idempotency_key_reused", "This Idempotency-Key was already used for a different request.", status=422
+    )
 
 
 def _in_use() -> ApiError:
-    return ApiError("idempotency_key_in_use",
-                    "A request with this Idempotency-Key is still being processed; retry later.", status=409)
+    return ApiError(
+        "idempotency_key_in_use",
+        "A request with this Idempotency-Key is still being processed; retry later.",
+        status=409,
+    )
 
 
 def _render(status: int, data) -> StoredResponse:
@@ -90,11 +97,14 @@ def _render(status: int, data) -> StoredResponse:
 
 def _render_error(exc: ApiError) -> StoredResponse:
     body, _ = exception_problem(exc)
-    return StoredResponse(status=body["status"], body=JSONRenderer().render(body), content_type=PROBLEM_CONTENT_TYPE)
+    return StoredResponse(
+        status=body["status"], body=JSONRenderer().render(body), content_type=PROBLEM_CONTENT_TYPE
+    )
 
 
-def idempotent_run(*, user, key: str, fingerprint: str, method: str, path: str,
-                   operation: Callable[[], tuple[int, object]]) -> StoredResponse:
+def idempotent_run(
+    *, user, key: str, fingerprint: str, method: str, path: str, operation: Callable[[], tuple[int, object]]
+) -> StoredResponse:
     """Run `operation` (returning status and data to serialize) at most once for (user, key)."""
     cached = _cache_get_quietly(_cache_key(user.pk, key))
     if cached is not None:
@@ -104,8 +114,16 @@ def idempotent_run(*, user, key: str, fingerprint: str, method: str, path: str,
 
     now = timezone.now()
     IdempotencyKey.objects.bulk_create(
-        [IdempotencyKey(user=user, key=key, fingerprint=fingerprint, request_method=method, request_path=path[:255],
-                        expires_at=now + settings.IDEMPOTENCY_KEY_TTL)],
+        [
+            IdempotencyKey(
+                user=user,
+                key=key,
+                fingerprint=fingerprint,
+                request_method=method,
+                request_path=path[:255],
+                expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
+            )
+        ],
         ignore_conflicts=True,
     )
     try:
@@ -113,17 +131,25 @@ def idempotent_run(*, user, key: str, fingerprint: str, method: str, path: str,
             record = IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)
             now = timezone.now()
             if record.expires_at <= now:  # an expired key not yet purged starts over
-                record.fingerprint, record.request_method, record.request_path = fingerprint, method, path[:255]
+                record.fingerprint, record.request_method, record.request_path = (
+                    fingerprint,
+                    method,
+                    path[:255],
+                )
                 record.status = IdempotencyKey.Status.IN_PROGRESS
                 record.expires_at = now + settings.IDEMPOTENCY_KEY_TTL
             if record.fingerprint != fingerprint:
                 raise _reused()
             if record.status == IdempotencyKey.Status.COMPLETED:
-                return StoredResponse(record.response_status, bytes(record.response_body),
-                                      record.response_content_type, replayed=True)
+                return StoredResponse(
+                    record.response_status,
+                    bytes(record.response_body),
+                    record.response_content_type,
+                    replayed=True,
+                )
             try:
-                with transaction.atomic():
-                    status, data = operation()
+                # Operations write only through atomic services, so a refusal has rolled back its own work.
+                status, data = operation()
                 result = _render(status, data)
             except ApiError as exc:  # a refusal is an outcome too: stored and replayed
                 result = _render_error(exc)
@@ -132,11 +158,26 @@ def idempotent_run(*, user, key: str, fingerprint: str, method: str, path: str,
             record.response_status = result.status
             record.response_body = result.body
             record.response_content_type = result.content_type
-            record.save(update_fields=["fingerprint", "request_method", "request_path", "status", "locked_at",
-                                       "response_status", "response_body", "response_content_type", "expires_at"])
+            record.save(
+                update_fields=[
+                    "fingerprint",
+                    "request_method",
+                    "request_path",
+                    "status",
+                    "locked_at",
+                    "response_status",
+                    "response_body",
+                    "response_content_type",
+                    "expires_at",
+                ]
+            )
             ttl = max(1, int((record.expires_at - now).total_seconds()))
-            entry = {"fingerprint": fingerprint, "status": result.status, "body": result.body,
-                     "content_type": result.content_type}
+            entry = {
+                "fingerprint": fingerprint,
+                "status": result.status,
+                "body": result.body,
+                "content_type": result.content_type,
+            }
             transaction.on_commit(lambda: _cache_quietly(_cache_key(user.pk, key), entry, ttl))
             return result
     except OperationalError as exc:
@@ -168,6 +209,12 @@ def idempotent_response(request, operation: Callable[[], tuple[int, object]]) ->
     """For API views: the Idempotency-Key header checked, the operation run once, the response replayable."""
     key = idempotency_key_validate(request.headers.get(HEADER))
     fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
-    stored = idempotent_run(user=request.user, key=key, fingerprint=fingerprint, method=request.method,
-                            path=request.path, operation=operation)
+    stored = idempotent_run(
+        user=request.user,
+        key=key,
+        fingerprint=fingerprint,
+        method=request.method,
+        path=request.path,
+        operation=operation,
+    )
     return stored.to_http()

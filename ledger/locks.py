@@ -23,5 +23,8 @@ def transfer_lock(transfer_id: UUID) -> Transfer | None:
 
 def transfers_lock_skip_locked(ids: Iterable[UUID]) -> list[Transfer]:
     """Lock the transfers nobody else holds (for background sweeps), in id order."""
-    return list(Transfer.objects.filter(pk__in=sorted(set(ids))).order_by("pk")
-                .select_for_update(of=("self",), skip_locked=True))
+    return list(
+        Transfer.objects.filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+        .select_for_update(of=("self",), skip_locked=True)
+    )

@@ -37,15 +37,24 @@ class Account(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="ledger_accounts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
     name = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3)
     kind = models.CharField(max_length=10, choices=AccountKind.choices, default=AccountKind.LIABILITY)
     status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     allow_negative = models.BooleanField(default=False)
-    system_code = models.CharField(max_length=40, null=True, blank=True,  # noqa: DJ001 — NULL keeps it out of the unique index
-                                   help_text="Set on system accounts only, e.g. provider_clearing.")
+    system_code = models.CharField(  # noqa: DJ001 — NULL keeps customer accounts out of the unique index
+        max_length=40,
+        null=True,
+        blank=True,
+        help_text="Set on system accounts only, e.g. provider_clearing.",
+    )
     balance = models.BigIntegerField(default=0)
     pending_debits = models.BigIntegerField(default=0)
     pending_credits = models.BigIntegerField(default=0)
@@ -54,19 +63,32 @@ class Account(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_account_currency_iso"),
-            models.CheckConstraint(condition=Q(pending_debits__gte=0) & Q(pending_credits__gte=0),
-                                   name="ledger_account_pending_non_negative"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_account_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(pending_debits__gte=0) & Q(pending_credits__gte=0),
+                name="ledger_account_pending_non_negative",
+            ),
             models.CheckConstraint(
                 condition=Q(allow_negative=True)
                 | (Q(balance__gte=0) & Q(kind__in=["asset", "expense"], balance__gte=F("pending_credits")))
-                | (Q(balance__gte=0) & ~Q(kind__in=["asset", "expense"]) & Q(balance__gte=F("pending_debits"))),
+                | (
+                    Q(balance__gte=0)
+                    & ~Q(kind__in=["asset", "expense"])
+                    & Q(balance__gte=F("pending_debits"))
+                ),
                 name="ledger_account_no_overdraft",
             ),
-            models.CheckConstraint(condition=Q(system_code__isnull=True) | Q(owner__isnull=True),
-                                   name="ledger_account_system_has_no_owner"),
-            models.UniqueConstraint(fields=["system_code", "currency"], condition=Q(system_code__isnull=False),
-                                    name="ledger_account_one_system_account_per_currency"),
+            models.CheckConstraint(
+                condition=Q(system_code__isnull=True) | Q(owner__isnull=True),
+                name="ledger_account_system_has_no_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["system_code", "currency"],
+                condition=Q(system_code__isnull=False),
+                name="ledger_account_one_system_account_per_currency",
+            ),
         ]
         indexes = [models.Index(fields=["owner", "created_at"], name="ledger_acct_owner_created")]
 
@@ -117,28 +139,41 @@ class Transfer(models.Model):
     amount = models.BigIntegerField()
     posted_amount = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3)
-    source = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debit_transfers",
-                               help_text="The account debited.")
-    destination = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credit_transfers",
-                                    help_text="The main account credited.")
+    source = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="debit_transfers", help_text="The account debited."
+    )
+    destination = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="credit_transfers",
+        help_text="The main account credited.",
+    )
     description = models.CharField(max_length=255, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
-    cause = models.CharField(max_length=100, blank=True,
-                             help_text="What caused it, e.g. payment:<id>, hold:<id>, discrepancy:<id>.")
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="reversed_by")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    cause = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="What caused it, e.g. payment:<id>, hold:<id>, discrepancy:<id>.",
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField()
     posted_at = models.DateTimeField(null=True, blank=True)
-    finalized_at = models.DateTimeField(null=True, blank=True, help_text="When a hold was posted, voided or expired.")
+    finalized_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a hold was posted, voided or expired."
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_transfer_amount_positive"),
             models.CheckConstraint(
-                condition=Q(posted_amount__isnull=True) | (Q(posted_amount__gt=0) & Q(posted_amount__lte=F("amount"))),
+                condition=Q(posted_amount__isnull=True)
+                | (Q(posted_amount__gt=0) & Q(posted_amount__lte=F("amount"))),
                 name="ledger_transfer_posted_amount_within_amount",
             ),
             models.CheckConstraint(
@@ -147,8 +182,11 @@ class Transfer(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "expires_at"], name="ledger_transfer_hold_due",
-                         condition=Q(status="pending")),
+            models.Index(
+                fields=["status", "expires_at"],
+                name="ledger_transfer_hold_due",
+                condition=Q(status="pending"),
+            ),
             models.Index(fields=["source", "-created_at"], name="ledger_transfer_source"),
             models.Index(fields=["destination", "-created_at"], name="ledger_transfer_destination"),
             models.Index(fields=["cause"], name="ledger_transfer_cause"),
@@ -209,7 +247,9 @@ class IdempotencyKey(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="ledger_idempotency_user_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="ledger_idempotency_user_key_unique")
+        ]
         indexes = [models.Index(fields=["expires_at"], name="ledger_idempotency_expires")]
 
     def __str__(self) -> str:

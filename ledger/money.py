@@ -48,7 +48,7 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
     """
     exponent = currency_exponent(currency)
     if isinstance(value, (bool, float)):
-        raise AmountError("Amount must be a decimal string such as \"12.50\" or an exact JSON number.")
+        raise AmountError('Amount must be a decimal string such as "12.50" or an exact JSON number.')
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, Decimal):
@@ -58,11 +58,13 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
     elif isinstance(value, str):
         text = value
     else:
-        raise AmountError("Amount must be a decimal string such as \"12.50\".")
+        raise AmountError('Amount must be a decimal string such as "12.50".')
     if text.startswith("-"):
         raise AmountError("Amount must be positive.")
     if not _PLAIN_DECIMAL.match(text):
-        raise AmountError("Amount must be a plain decimal number such as \"12.50\" (no sign, exponent or spaces).")
+        raise AmountError(
+            'Amount must be a plain decimal number such as "12.50" (no sign, exponent or spaces).'
+        )
     try:
         amount = Decimal(text)
     except InvalidOperation:

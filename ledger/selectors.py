@@ -23,8 +23,9 @@ def account_get(*, user, account_id: UUID) -> Account:
     return account
 
 
-def account_entries(*, account: Account, created_after: datetime | None = None,
-                    created_before: datetime | None = None) -> QuerySet[Entry]:
+def account_entries(
+    *, account: Account, created_after: datetime | None = None, created_before: datetime | None = None
+) -> QuerySet[Entry]:
     """The statement: entries newest first, with their transfer."""
     entries = Entry.objects.filter(account=account).select_related("transfer").order_by("-id")
     if created_after is not None:
@@ -36,7 +37,9 @@ def account_entries(*, account: Account, created_after: datetime | None = None,
 
 def account_balance_as_of(*, account: Account, as_of: datetime) -> int:
     """The account's normal-side balance at `as_of`, summed from its entries."""
-    total = Entry.objects.filter(account=account, created_at__lte=as_of).aggregate(total=Sum("amount"))["total"]
+    total = Entry.objects.filter(account=account, created_at__lte=as_of).aggregate(total=Sum("amount"))[
+        "total"
+    ]
     return (total or 0) * account.normal_sign
 
 
@@ -52,8 +55,12 @@ def transfer_list(*, user, account_id: UUID | None = None) -> QuerySet[Transfer]
 
 
 def transfer_get(*, user, transfer_id: UUID) -> Transfer:
-    transfer = (Transfer.objects.filter(pk=transfer_id).prefetch_related(_ENTRIES)
-                .filter(Q(source__owner=user) | Q(destination__owner=user)).first())
+    transfer = (
+        Transfer.objects.filter(pk=transfer_id)
+        .prefetch_related(_ENTRIES)
+        .filter(Q(source__owner=user) | Q(destination__owner=user))
+        .first()
+    )
     if transfer is None:
         raise not_found("transfer", transfer_id)
     return transfer

@@ -44,7 +44,9 @@ class StatementEntryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     transfer = serializers.UUIDField(source="transfer_id")
     kind = serializers.CharField(source="transfer.kind")
-    amount = serializers.SerializerMethodField(help_text="Signed, on the account's normal side: + raises the balance.")
+    amount = serializers.SerializerMethodField(
+        help_text="Signed, on the account's normal side: + raises the balance."
+    )
     balance_after = MoneyOutField()
     description = serializers.CharField(source="transfer.description")
     created_at = serializers.DateTimeField()
@@ -70,10 +72,16 @@ class TransferCreateInputSerializer(serializers.Serializer):
     amount = AmountInField()
     currency = CurrencyField()
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    metadata = serializers.DictField(child=serializers.CharField(max_length=500), required=False, default=dict)
+    metadata = serializers.DictField(
+        child=serializers.CharField(max_length=500), required=False, default=dict
+    )
     pending = serializers.BooleanField(required=False, default=False)
-    expires_in = serializers.IntegerField(required=False, min_value=1, max_value=30 * 24 * 3600,
-                                          help_text="Seconds until a pending transfer expires (default 7 days).")
+    expires_in = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=30 * 24 * 3600,
+        help_text="Seconds until a pending transfer expires (default 7 days).",
+    )
 
     def validate_metadata(self, value):
         if len(value) > 20:

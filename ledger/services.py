@@ -3,10 +3,10 @@
 Each money-moving service runs in one transaction, locks every account it touches
 in primary-key order (ledger.locks), re-checks status and funds under the lock,
 and writes entries, cached balances and versions together, in a fixed small
-number of statements. Services are `transaction.atomic(savepoint=False)` rather than durable so
+number of statements. Services are `transaction.atomic` rather than durable so
 that a caller may add its own record to the same commit (the idempotency key of
-an API request, the payment a capture belongs to); a caller that wants to go on
-after a LedgerError wraps the call in its own savepoint.
+an API request, the payment a capture belongs to); nested in a caller's
+transaction they run in a savepoint, so a refusal leaves the caller's work intact.
 """
 
 from __future__ import annotations
@@ -66,10 +66,12 @@ class Leg:
 
 # --- accounts ----------------------------------------------------------------
 
+
 def account_create(*, owner, currency: str, name: str = "") -> Account:
     """A customer account: a liability of the platform that may never go below zero."""
-    return Account.objects.create(owner=owner, currency=currency, name=name, kind=AccountKind.LIABILITY,
-                                  allow_negative=False)
+    return Account.objects.create(
+        owner=owner, currency=currency, name=name, kind=AccountKind.LIABILITY, allow_negative=False
+    )
 
 
 def system_account_get(*, code: SystemAccount, currency: str) -> Account:
@@ -80,8 +82,13 @@ def system_account_get(*, code: SystemAccount, currency: str) -> Account:
         return account
     try:
         with transaction.atomic():
-            return Account.objects.create(system_code=code, currency=currency, kind=SYSTEM_ACCOUNT_KINDS[code],
-                                          allow_negative=True, name=f"System: {code.value.replace('_', ' ')}")
+            return Account.objects.create(
+                system_code=code,
+                currency=currency,
+                kind=SYSTEM_ACCOUNT_KINDS[code],
+                allow_negative=True,
+                name=f"System: {code.value.replace('_', ' ')}",
+            )
     except IntegrityError:  # created concurrently by another request
         return Account.objects.get(system_code=code, currency=currency)
 
@@ -93,8 +100,12 @@ def account_status_set(*, account_id: UUID, status: AccountStatus) -> Account:
             raise not_found("account", account_id)
         if account.status == AccountStatus.CLOSED:
             raise LedgerError("invalid_state", "A closed account cannot be reopened.")
-        if status == AccountStatus.CLOSED and (account.balance or account.pending_debits or account.pending_credits):
-            raise LedgerError("invalid_state", "Only an account with a zero balance and no holds can be closed.")
+        if status == AccountStatus.CLOSED and (
+            account.balance or account.pending_debits or account.pending_credits
+        ):
+            raise LedgerError(
+                "invalid_state", "Only an account with a zero balance and no holds can be closed."
+            )
         account.status = status
         account.version += 1
         account.save(update_fields=["status", "version"])
@@ -103,12 +114,16 @@ def account_status_set(*, account_id: UUID, status: AccountStatus) -> Account:
 
 # --- posting (the one place that writes entries) -------------------------------
 
+
 def _check_active(accounts: dict[UUID, Account], ids) -> None:
     for account_id in ids:
         account = accounts[account_id]
         if account.status != AccountStatus.ACTIVE:
-            raise LedgerError("account_inactive", f"Account {account_id} is {account.status}.",
-                              extra={"account": str(account_id)})
+            raise LedgerError(
+                "account_inactive",
+                f"Account {account_id} is {account.status}.",
+                extra={"account": str(account_id)},
+            )
 
 
 def _check_funds(account: Account) -> None:
@@ -116,25 +131,39 @@ def _check_funds(account: Account) -> None:
         raise insufficient_funds(account.pk, account.available, 0)
 
 
-def _apply_legs(*, transfer: Transfer, legs: list[Leg], accounts: dict[UUID, Account], now: datetime) -> list[Entry]:
+def _apply_legs(
+    *, transfer: Transfer, legs: list[Leg], accounts: dict[UUID, Account], now: datetime
+) -> list[Entry]:
     """Apply signed legs to the locked accounts and build their entries (not yet saved)."""
     entries = []
     for leg in legs:
         account = accounts[leg.account_id]
         account.balance += leg.amount * account.normal_sign
         account.version += 1
-        entries.append(Entry(transfer=transfer, account_id=account.pk, amount=leg.amount,
-                             currency=transfer.currency, balance_after=account.balance, created_at=now))
+        entries.append(
+            Entry(
+                transfer=transfer,
+                account_id=account.pk,
+                amount=leg.amount,
+                currency=transfer.currency,
+                balance_after=account.balance,
+                created_at=now,
+            )
+        )
     return entries
 
 
 def _save(accounts: dict[UUID, Account], entries: list[Entry]) -> None:
     if entries:
         Entry.objects.bulk_create(entries)
-    Account.objects.bulk_update(list(accounts.values()), ["balance", "pending_debits", "pending_credits", "version"])
+    Account.objects.bulk_update(
+        list(accounts.values()), ["balance", "pending_debits", "pending_credits", "version"]
+    )
 
 
-def _resolve(*, accounts: dict[UUID, Account], ids: list[UUID], currency: str, actor, source_id: UUID) -> None:
+def _resolve(
+    *, accounts: dict[UUID, Account], ids: list[UUID], currency: str, actor, source_id: UUID
+) -> None:
     """Existence, visibility and currency of the locked accounts, checked under the lock."""
     for account_id in ids:
         account = accounts.get(account_id)
@@ -148,9 +177,11 @@ def _resolve(*, accounts: dict[UUID, Account], ids: list[UUID], currency: str, a
                 raise not_found("account", account_id)
     for account_id in ids:
         if accounts[account_id].currency != currency:
-            raise LedgerError("currency_mismatch",
-                              f"Account {account_id} holds {accounts[account_id].currency}, not {currency}.",
-                              extra={"account": str(account_id)})
+            raise LedgerError(
+                "currency_mismatch",
+                f"Account {account_id} holds {accounts[account_id].currency}, not {currency}.",
+                extra={"account": str(account_id)},
+            )
 
 
 def transfer_create(
@@ -172,12 +203,21 @@ def transfer_create(
     `actor` is the client user on whose behalf it runs (None for the platform itself):
     the source must then be one of its accounts, else it is not found.
     """
-    return transfer_split_create(source_id=source_id, credits=[(destination_id, amount)], currency=currency,
-                                 actor=actor, kind=kind, description=description, metadata=metadata, cause=cause,
-                                 pending=pending, expires_in=expires_in)
+    return transfer_split_create(
+        source_id=source_id,
+        credits=[(destination_id, amount)],
+        currency=currency,
+        actor=actor,
+        kind=kind,
+        description=description,
+        metadata=metadata,
+        cause=cause,
+        pending=pending,
+        expires_in=expires_in,
+    )
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def transfer_split_create(
     *,
     source_id: UUID,
@@ -212,14 +252,27 @@ def transfer_split_create(
     now = timezone.now()
     source, destination = accounts[source_id], accounts[destination_id]
 
-    transfer = Transfer(kind=kind, amount=amount, currency=currency, source=source, destination=destination,
-                        description=description, metadata=metadata or {}, cause=cause,
-                        created_by=actor, created_at=now)
+    transfer = Transfer(
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        source=source,
+        destination=destination,
+        description=description,
+        metadata=metadata or {},
+        cause=cause,
+        created_by=actor,
+        created_at=now,
+    )
     if pending:
         expires_in = DEFAULT_HOLD_DURATION if expires_in is None else expires_in
         if expires_in <= timedelta(0) or expires_in > MAX_HOLD_DURATION:
-            raise LedgerError("validation_error", "A hold must expire in the future, within 30 days.", status=400,
-                              errors={"expires_in": ["Must be between 1 second and 30 days."]})
+            raise LedgerError(
+                "validation_error",
+                "A hold must expire in the future, within 30 days.",
+                status=400,
+                errors={"expires_in": ["Must be between 1 second and 30 days."]},
+            )
         transfer.status = TransferStatus.PENDING
         transfer.expires_at = now + expires_in
         source.pending_debits += amount
@@ -245,6 +298,7 @@ def transfer_split_create(
 
 # --- holds -------------------------------------------------------------------
 
+
 def _hold_for_update(*, transfer_id: UUID, actor) -> Transfer:
     hold = locks.transfer_lock(transfer_id)
     if hold is None or (actor is not None and hold.created_by_id != actor.pk):
@@ -260,12 +314,14 @@ def _hold_release(hold: Transfer, accounts: dict[UUID, Account]) -> None:
     destination.version += 1
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def hold_post(*, transfer_id: UUID, amount: int | None = None, actor=None) -> Transfer:
     """Post a pending transfer, fully or for a smaller amount (the rest is released)."""
     hold = _hold_for_update(transfer_id=transfer_id, actor=actor)
     if hold.status != TransferStatus.PENDING:
-        raise LedgerError("invalid_state", f"Transfer {hold.pk} is {hold.status}; only a pending transfer can be posted.")
+        raise LedgerError(
+            "invalid_state", f"Transfer {hold.pk} is {hold.status}; only a pending transfer can be posted."
+        )
     now = timezone.now()
     if hold.expires_at is not None and hold.expires_at <= now:
         raise LedgerError("hold_expired", f"Hold {hold.pk} expired at {hold.expires_at.isoformat()}.")
@@ -277,8 +333,12 @@ def hold_post(*, transfer_id: UUID, amount: int | None = None, actor=None) -> Tr
     accounts = locks.accounts_lock([hold.source_id, hold.destination_id])
     _check_active(accounts, [hold.source_id, hold.destination_id])
     _hold_release(hold, accounts)
-    entries = _apply_legs(transfer=hold, legs=[Leg(hold.source_id, amount), Leg(hold.destination_id, -amount)],
-                          accounts=accounts, now=now)
+    entries = _apply_legs(
+        transfer=hold,
+        legs=[Leg(hold.source_id, amount), Leg(hold.destination_id, -amount)],
+        accounts=accounts,
+        now=now,
+    )
     _check_funds(accounts[hold.source_id])
     hold.status = TransferStatus.POSTED
     hold.posted_amount = amount
@@ -299,12 +359,14 @@ def _hold_finish(hold: Transfer, status: TransferStatus) -> Transfer:
     return hold
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def hold_void(*, transfer_id: UUID, actor=None) -> Transfer:
     """Release a pending transfer without moving anything."""
     hold = _hold_for_update(transfer_id=transfer_id, actor=actor)
     if hold.status != TransferStatus.PENDING:
-        raise LedgerError("invalid_state", f"Transfer {hold.pk} is {hold.status}; only a pending transfer can be voided.")
+        raise LedgerError(
+            "invalid_state", f"Transfer {hold.pk} is {hold.status}; only a pending transfer can be voided."
+        )
     return _hold_finish(hold, TransferStatus.VOIDED)
 
 
@@ -314,12 +376,19 @@ def hold_expire_due(*, now: datetime | None = None, batch_size: int = 200) -> in
     now = now or timezone.now()
     expired = 0
     while True:
-        due = list(Transfer.objects.filter(status=TransferStatus.PENDING, expires_at__lte=now)
-                   .order_by("expires_at").values_list("pk", flat=True)[:batch_size])
+        due = list(
+            Transfer.objects.filter(status=TransferStatus.PENDING, expires_at__lte=now)
+            .order_by("expires_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
         if not due:
             return expired
         with transaction.atomic():
-            holds = [hold for hold in locks.transfers_lock_skip_locked(due) if hold.status == TransferStatus.PENDING]
+            holds = [
+                hold
+                for hold in locks.transfers_lock_skip_locked(due)
+                if hold.status == TransferStatus.PENDING
+            ]
             for hold in holds:
                 _hold_finish(hold, TransferStatus.EXPIRED)
         expired += len(holds)
@@ -329,26 +398,43 @@ def hold_expire_due(*, now: datetime | None = None, batch_size: int = 200) -> in
 
 # --- corrections ---------------------------------------------------------------
 
-@transaction.atomic(savepoint=False)
+
+@transaction.atomic
 def transfer_reverse(*, transfer_id: UUID, actor=None, description: str = "", cause: str = "") -> Transfer:
     """A new transfer with every entry of a posted one negated. History is never edited."""
     original = locks.transfer_lock(transfer_id)
     if original is None:
         raise not_found("transfer", transfer_id)
     if original.status != TransferStatus.POSTED:
-        raise LedgerError("invalid_state", f"Transfer {original.pk} is {original.status}; only posted ones reverse.")
+        raise LedgerError(
+            "invalid_state", f"Transfer {original.pk} is {original.status}; only posted ones reverse."
+        )
     if Transfer.objects.filter(reverses=original).exists():
         raise LedgerError("invalid_state", f"Transfer {original.pk} has already been reversed.")
     original_entries = list(original.entries.all())
     accounts = locks.accounts_lock(entry.account_id for entry in original_entries)
     now = timezone.now()
-    reversal = Transfer(kind=TransferKind.REVERSAL, status=TransferStatus.POSTED, amount=original.posted_amount,
-                        posted_amount=original.posted_amount, currency=original.currency,
-                        source=original.destination, destination=original.source,
-                        description=description or f"Reversal of {original.pk}", cause=cause or f"transfer:{original.pk}",
-                        reverses=original, created_by=actor, created_at=now, posted_at=now)
-    entries = _apply_legs(transfer=reversal, legs=[Leg(e.account_id, -e.amount) for e in original_entries],
-                          accounts=accounts, now=now)
+    reversal = Transfer(
+        kind=TransferKind.REVERSAL,
+        status=TransferStatus.POSTED,
+        amount=original.posted_amount,
+        posted_amount=original.posted_amount,
+        currency=original.currency,
+        source=original.destination,
+        destination=original.source,
+        description=description or f"Reversal of {original.pk}",
+        cause=cause or f"transfer:{original.pk}",
+        reverses=original,
+        created_by=actor,
+        created_at=now,
+        posted_at=now,
+    )
+    entries = _apply_legs(
+        transfer=reversal,
+        legs=[Leg(e.account_id, -e.amount) for e in original_entries],
+        accounts=accounts,
+        now=now,
+    )
     for account in accounts.values():
         _check_funds(account)
     reversal.save(force_insert=True)

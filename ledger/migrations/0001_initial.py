@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,148 +16,346 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('currency', models.CharField(max_length=3)),
-                ('kind', models.CharField(choices=[('asset', 'Asset'), ('liability', 'Liability'), ('equity', 'Equity'), ('revenue', 'Revenue'), ('expense', 'Expense')], default='liability', max_length=10)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('frozen', 'Frozen'), ('closed', 'Closed')], default='active', max_length=10)),
-                ('allow_negative', models.BooleanField(default=False)),
-                ('system_code', models.CharField(blank=True, help_text='Set on system accounts only, e.g. provider_clearing.', max_length=40, null=True)),
-                ('balance', models.BigIntegerField(default=0)),
-                ('pending_debits', models.BigIntegerField(default=0)),
-                ('pending_credits', models.BigIntegerField(default=0)),
-                ('version', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_accounts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("asset", "Asset"),
+                            ("liability", "Liability"),
+                            ("equity", "Equity"),
+                            ("revenue", "Revenue"),
+                            ("expense", "Expense"),
+                        ],
+                        default="liability",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("frozen", "Frozen"), ("closed", "Closed")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("allow_negative", models.BooleanField(default=False)),
+                (
+                    "system_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="Set on system accounts only, e.g. provider_clearing.",
+                        max_length=40,
+                        null=True,
+                    ),
+                ),
+                ("balance", models.BigIntegerField(default=0)),
+                ("pending_debits", models.BigIntegerField(default=0)),
+                ("pending_credits", models.BigIntegerField(default=0)),
+                ("version", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('key', models.CharField(max_length=255)),
-                ('fingerprint', models.CharField(help_text='SHA-256 of method, path and body.', max_length=64)),
-                ('request_method', models.CharField(max_length=10)),
-                ('request_path', models.CharField(max_length=255)),
-                ('status', models.CharField(choices=[('in_progress', 'In progress'), ('completed', 'Completed')], default='in_progress', max_length=12)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.BinaryField(blank=True, null=True)),
-                ('response_content_type', models.CharField(blank=True, max_length=60)),
-                ('locked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("key", models.CharField(max_length=255)),
+                (
+                    "fingerprint",
+                    models.CharField(help_text="SHA-256 of method, path and body.", max_length=64),
+                ),
+                ("request_method", models.CharField(max_length=10)),
+                ("request_path", models.CharField(max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_progress", "In progress"), ("completed", "Completed")],
+                        default="in_progress",
+                        max_length=12,
+                    ),
+                ),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_body", models.BinaryField(blank=True, null=True)),
+                ("response_content_type", models.CharField(blank=True, max_length=60)),
+                ("locked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('transfer', 'Transfer'), ('deposit', 'Deposit'), ('payment_capture', 'Payment capture'), ('refund', 'Refund'), ('settlement', 'Settlement'), ('adjustment', 'Adjustment'), ('reversal', 'Reversal')], default='transfer', max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('posted', 'Posted'), ('voided', 'Voided'), ('expired', 'Expired')], max_length=10)),
-                ('amount', models.BigIntegerField()),
-                ('posted_amount', models.BigIntegerField(blank=True, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('description', models.CharField(blank=True, max_length=255)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('cause', models.CharField(blank=True, help_text='What caused it, e.g. payment:<id>, hold:<id>, discrepancy:<id>.', max_length=100)),
-                ('created_at', models.DateTimeField()),
-                ('posted_at', models.DateTimeField(blank=True, null=True)),
-                ('finalized_at', models.DateTimeField(blank=True, help_text='When a hold was posted, voided or expired.', null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('destination', models.ForeignKey(help_text='The main account credited.', on_delete=django.db.models.deletion.PROTECT, related_name='credit_transfers', to='ledger.account')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.transfer')),
-                ('source', models.ForeignKey(help_text='The account debited.', on_delete=django.db.models.deletion.PROTECT, related_name='debit_transfers', to='ledger.account')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("transfer", "Transfer"),
+                            ("deposit", "Deposit"),
+                            ("payment_capture", "Payment capture"),
+                            ("refund", "Refund"),
+                            ("settlement", "Settlement"),
+                            ("adjustment", "Adjustment"),
+                            ("reversal", "Reversal"),
+                        ],
+                        default="transfer",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("posted", "Posted"),
+                            ("voided", "Voided"),
+                            ("expired", "Expired"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("amount", models.BigIntegerField()),
+                ("posted_amount", models.BigIntegerField(blank=True, null=True)),
+                ("currency", models.CharField(max_length=3)),
+                ("description", models.CharField(blank=True, max_length=255)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "cause",
+                    models.CharField(
+                        blank=True,
+                        help_text="What caused it, e.g. payment:<id>, hold:<id>, discrepancy:<id>.",
+                        max_length=100,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("posted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "finalized_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When a hold was posted, voided or expired.", null=True
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "destination",
+                    models.ForeignKey(
+                        help_text="The main account credited.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_transfers",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="ledger.transfer",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        help_text="The account debited.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debit_transfers",
+                        to="ledger.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('balance_after', models.BigIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.account')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.transfer')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("balance_after", models.BigIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="ledger.transfer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
+                "verbose_name_plural": "entries",
             },
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['owner', 'created_at'], name='ledger_acct_owner_created'),
+            model_name="account",
+            index=models.Index(fields=["owner", "created_at"], name="ledger_acct_owner_created"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='ledger_account_currency_iso'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="ledger_account_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('pending_debits__gte', 0), ('pending_credits__gte', 0)), name='ledger_account_pending_non_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pending_debits__gte", 0), ("pending_credits__gte", 0)),
+                name="ledger_account_pending_non_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('allow_negative', True), models.Q(('balance__gte', 0), ('balance__gte', models.F('pending_credits')), ('kind__in', ['asset', 'expense'])), models.Q(('balance__gte', 0), models.Q(('kind__in', ['asset', 'expense']), _negated=True), ('balance__gte', models.F('pending_debits'))), _connector='OR'), name='ledger_account_no_overdraft'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("allow_negative", True),
+                    models.Q(
+                        ("balance__gte", 0),
+                        ("balance__gte", models.F("pending_credits")),
+                        ("kind__in", ["asset", "expense"]),
+                    ),
+                    models.Q(
+                        ("balance__gte", 0),
+                        models.Q(("kind__in", ["asset", "expense"]), _negated=True),
+                        ("balance__gte", models.F("pending_debits")),
+                    ),
+                    _connector="OR",
+                ),
+                name="ledger_account_no_overdraft",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('system_code__isnull', True), ('owner__isnull', True), _connector='OR'), name='ledger_account_system_has_no_owner'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("system_code__isnull", True), ("owner__isnull", True), _connector="OR"),
+                name="ledger_account_system_has_no_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('system_code__isnull', False)), fields=('system_code', 'currency'), name='ledger_account_one_system_account_per_currency'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("system_code__isnull", False)),
+                fields=("system_code", "currency"),
+                name="ledger_account_one_system_account_per_currency",
+            ),
         ),
         migrations.AddIndex(
-            model_name='idempotencykey',
-            index=models.Index(fields=['expires_at'], name='ledger_idempotency_expires'),
+            model_name="idempotencykey",
+            index=models.Index(fields=["expires_at"], name="ledger_idempotency_expires"),
         ),
         migrations.AddConstraint(
-            model_name='idempotencykey',
-            constraint=models.UniqueConstraint(fields=('user', 'key'), name='ledger_idempotency_user_key_unique'),
+            model_name="idempotencykey",
+            constraint=models.UniqueConstraint(
+                fields=("user", "key"), name="ledger_idempotency_user_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['status', 'expires_at'], name='ledger_transfer_hold_due'),
+            model_name="transfer",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["status", "expires_at"],
+                name="ledger_transfer_hold_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['source', '-created_at'], name='ledger_transfer_source'),
+            model_name="transfer",
+            index=models.Index(fields=["source", "-created_at"], name="ledger_transfer_source"),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['destination', '-created_at'], name='ledger_transfer_destination'),
+            model_name="transfer",
+            index=models.Index(fields=["destination", "-created_at"], name="ledger_transfer_destination"),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['cause'], name='ledger_transfer_cause'),
+            model_name="transfer",
+            index=models.Index(fields=["cause"], name="ledger_transfer_cause"),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='ledger_transfer_amount_positive'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="ledger_transfer_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('posted_amount__isnull', True), models.Q(('posted_amount__gt', 0), ('posted_amount__lte', models.F('amount'))), _connector='OR'), name='ledger_transfer_posted_amount_within_amount'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("posted_amount__isnull", True),
+                    models.Q(("posted_amount__gt", 0), ("posted_amount__lte", models.F("amount"))),
+                    _connector="OR",
+                ),
+                name="ledger_transfer_posted_amount_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'posted'), _negated=True), models.Q(('posted_amount__isnull', False), ('posted_at__isnull', False)), _connector='OR'), name='ledger_transfer_posted_has_amount'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "posted"), _negated=True),
+                    models.Q(("posted_amount__isnull", False), ("posted_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="ledger_transfer_posted_has_amount",
+            ),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['account', '-id'], name='ledger_entry_account_id'),
+            model_name="entry",
+            index=models.Index(fields=["account", "-id"], name="ledger_entry_account_id"),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['account', 'created_at'], name='ledger_entry_account_time'),
+            model_name="entry",
+            index=models.Index(fields=["account", "created_at"], name="ledger_entry_account_time"),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='ledger_entry_amount_non_zero'),
+            model_name="entry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="ledger_entry_amount_non_zero"
+            ),
         ),
     ]

@@ -22,5 +22,11 @@ class AccountFactory(factory.django.DjangoModelFactory):
 def fund(account: Account, amount: int, *, description: str = "Test deposit"):
     """Deposit `amount` minor units from the outside world, through the ledger service."""
     world = services.system_account_get(code=SystemAccount.WORLD, currency=account.currency)
-    return services.transfer_create(source_id=world.pk, destination_id=account.pk, amount=amount,
-                                    currency=account.currency, kind="deposit", description=description)
+    return services.transfer_create(
+        source_id=world.pk,
+        destination_id=account.pk,
+        amount=amount,
+        currency=account.currency,
+        kind="deposit",
+        description=description,
+    )

@@ -11,8 +11,15 @@ class ApiError(Exception):
     status = 400
     title: str | None = None
 
-    def __init__(self, code: str, detail: str, *, status: int | None = None,
-                 errors: dict[str, list[str]] | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(detail)
         self.code = code
         self.detail = detail

@@ -52,8 +52,14 @@ def exception_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
     """The problem body and extra headers for an exception, or None for an unexpected one."""
     headers: dict[str, str] = {}
     if isinstance(exc, ApiError):
-        return problem_body(code=exc.code, status=exc.status, detail=exc.detail, title=exc.title,
-                            errors=exc.errors, extra=exc.extra), headers
+        return problem_body(
+            code=exc.code,
+            status=exc.status,
+            detail=exc.detail,
+            title=exc.title,
+            errors=exc.errors,
+            extra=exc.extra,
+        ), headers
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

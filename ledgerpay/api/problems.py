@@ -44,8 +44,15 @@ def problem_type(code: str) -> str:
     return f"/problems/{code}"
 
 
-def problem_body(*, code: str, status: int, detail: str, title: str | None = None,
-                 errors: dict | None = None, extra: dict | None = None) -> dict:
+def problem_body(
+    *,
+    code: str,
+    status: int,
+    detail: str,
+    title: str | None = None,
+    errors: dict | None = None,
+    extra: dict | None = None,
+) -> dict:
     body = {
         "type": problem_type(code),
         "title": title or TITLES.get(code) or HTTPStatus(status).phrase,

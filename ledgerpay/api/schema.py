@@ -12,8 +12,11 @@ ProblemSerializer = inline_serializer(
         "status": serializers.IntegerField(),
         "detail": serializers.CharField(),
         "code": serializers.CharField(help_text="Stable machine-readable code, e.g. insufficient_funds."),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                        required=False, help_text="Messages per field."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Messages per field.",
+        ),
         "request_id": serializers.CharField(allow_null=True),
     },
 )

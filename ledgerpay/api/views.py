@@ -50,8 +50,12 @@ def readyz(request):
             results[name] = f"unavailable: {type(exc).__name__}"
     failed = [name for name, result in results.items() if result != "ok"]
     if failed:
-        body = problem_body(code="service_unavailable", status=503,
-                            detail=f"Not ready: {', '.join(failed)} unreachable.", extra={"checks": results})
+        body = problem_body(
+            code="service_unavailable",
+            status=503,
+            detail=f"Not ready: {', '.join(failed)} unreachable.",
+            extra={"checks": results},
+        )
         return problem_response(body)
     return JsonResponse({"status": "ready", "checks": results})
 
@@ -60,18 +64,22 @@ def readyz(request):
 def problem_type_page(request, code: str):
     if code not in TITLES:
         return not_found(request)
-    text = f"{code}: {TITLES[code]}\n\nLedgerPay answers this problem with the code \"{code}\".\n"
+    text = f'{code}: {TITLES[code]}\n\nLedgerPay answers this problem with the code "{code}".\n'
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 def not_found(request, exception=None):
-    return problem_response(problem_body(code="not_found", status=404,
-                                         detail=f"No resource at {request.path}."))
+    return problem_response(
+        problem_body(code="not_found", status=404, detail=f"No resource at {request.path}.")
+    )
 
 
 def server_error(request):
-    return problem_response(problem_body(code="server_error", status=500,
-                                         detail="An unexpected error occurred; it has been logged."))
+    return problem_response(
+        problem_body(
+            code="server_error", status=500, detail="An unexpected error occurred; it has been logged."
+        )
+    )
 
 
 def bad_request(request, exception=None):

@@ -16,3 +16,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 CACHES["default"]["KEY_PREFIX"] = "ledgerpay-test"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login_failures": "5/min"}
+# Lets two test runs share one server (e.g. a developer's run beside CI's) without dropping each other's database.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_ledgerpay")}

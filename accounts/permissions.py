@@ -1,0 +1,28 @@
+"""What each back-office group may do in the admin, kept in sync after every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from .models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, OPERATORS_GROUP
+
+BACK_OFFICE_APPS = ("ledger", "payments", "reconciliation")
+# Extra (non-view) permissions by group, as "app_label.codename"; models declare them in Meta.permissions.
+EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    FINANCE_GROUP: (),
+    FINANCE_APPROVER_GROUP: ("reconciliation.approve_adjustment",),
+    OPERATORS_GROUP: ("accounts.view_user",),
+}
+
+
+def staff_group_permissions_sync(**kwargs) -> None:
+    """Every staff group views the money apps read-only; approvers and operators get their extras."""
+    view = Permission.objects.filter(
+        content_type__app_label__in=BACK_OFFICE_APPS, codename__startswith="view_"
+    )
+    for name, extras in EXTRA_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        query = Q(pk__in=view.values("pk"))
+        for dotted in extras:
+            app_label, codename = dotted.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(query))
