@@ -23,10 +23,17 @@ from .services import user_register
 from .throttles import LoginFailureThrottle
 
 
-class RegisterApi(APIView):
+class PublicApi(APIView):
+    """No authentication needed; failures still answer 401 with a Bearer challenge, never 403."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class RegisterApi(PublicApi):
     @extend_schema(
         request=RegisterInputSerializer,
         responses={201: UserOutputSerializer, **problem_responses(400, 409)},
@@ -40,10 +47,7 @@ class RegisterApi(APIView):
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenObtainApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-
+class TokenObtainApi(PublicApi):
     @extend_schema(
         request=TokenObtainPairSerializer,
         responses={200: TokenPairOutputSerializer, **problem_responses(400, 401, 429)},
@@ -63,10 +67,7 @@ class TokenObtainApi(APIView):
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
-class TokenRefreshApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-
+class TokenRefreshApi(PublicApi):
     @extend_schema(
         request=TokenRefreshSerializer,
         responses={200: TokenPairOutputSerializer, **problem_responses(400, 401)},
@@ -82,10 +83,7 @@ class TokenRefreshApi(APIView):
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
-class LogoutApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-
+class LogoutApi(PublicApi):
     @extend_schema(
         request=LogoutInputSerializer,
         responses={204: None, **problem_responses(400, 401)},

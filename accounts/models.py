@@ -22,6 +22,9 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, email: str):
+        return self.get(email__iexact=email)
+
     def create_superuser(self, email: str, password: str | None = None, **extra):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)

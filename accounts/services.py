@@ -42,12 +42,15 @@ def user_register(*, email: str, password: str) -> User:
         ) from exc
 
 
+@transaction.atomic
 def staff_user_ensure(*, email: str, password: str, group: str, superuser: bool = False) -> User:
     """Create (or reset) a back-office user in one of the staff groups."""
-    user, _ = User.objects.get_or_create(email=email, defaults={"is_staff": True})
+    group_obj = Group.objects.get(name=group)
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email__iexact=email).first() or User(email=email)
     user.is_staff = True
     user.is_superuser = superuser
     user.set_password(password)
     user.save()
-    user.groups.add(Group.objects.get(name=group))
+    user.groups.add(group_obj)
     return user

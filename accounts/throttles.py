@@ -12,7 +12,8 @@ class LoginFailureThrottle(SimpleRateThrottle):
     scope = "login_failures"
 
     def get_cache_key(self, request, view):
-        email = str(request.data.get("email", "")).strip().lower() if hasattr(request, "data") else ""
+        data = getattr(request, "data", None)
+        email = str(data.get("email", "")).strip().lower() if isinstance(data, dict) else ""
         return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{email}"}
 
     def allow_request(self, request, view):

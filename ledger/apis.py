@@ -80,7 +80,10 @@ class AccountDetailApi(APIView):
 class AccountEntriesApi(APIView):
     @extend_schema(
         parameters=[StatementQuerySerializer],
-        responses={200: StatementEntryOutputSerializer(many=True), **problem_responses(400, 401, 404)},
+        responses={
+            200: StatementEntryOutputSerializer(many=True),
+            **problem_responses(400, 401, 404, body=False),
+        },
         tags=["accounts"],
         summary="The account's statement, newest first (cursor pagination)",
     )
@@ -100,7 +103,7 @@ class AccountEntriesApi(APIView):
 class AccountBalanceApi(APIView):
     @extend_schema(
         parameters=[BalanceQuerySerializer],
-        responses={200: BalanceOutputSerializer, **problem_responses(400, 401, 404)},
+        responses={200: BalanceOutputSerializer, **problem_responses(400, 401, 404, body=False)},
         tags=["accounts"],
         summary="The balance at an instant, computed from entries",
     )
@@ -125,7 +128,7 @@ class AccountBalanceApi(APIView):
 class TransferListCreateApi(APIView):
     @extend_schema(
         parameters=[TransferListQuerySerializer],
-        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401)},
+        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401, body=False)},
         tags=["transfers"],
         summary="Transfers you take part in",
     )

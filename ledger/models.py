@@ -180,6 +180,12 @@ class Transfer(models.Model):
                 condition=~Q(status="posted") | Q(posted_amount__isnull=False, posted_at__isnull=False),
                 name="ledger_transfer_posted_has_amount",
             ),
+            # A payment is captured, and a refund taken, into the ledger once: their cause is unique.
+            models.UniqueConstraint(
+                fields=["kind", "cause"],
+                condition=Q(kind__in=["payment_capture", "refund"]) & ~Q(cause=""),
+                name="ledger_transfer_one_posting_per_cause",
+            ),
         ]
         indexes = [
             models.Index(

@@ -14,7 +14,7 @@ from iso4217 import Currency
 
 # The largest amount the API accepts, in minor units: far above any real payment, far below bigint.
 MAX_AMOUNT_MINOR = 10**15 - 1
-_PLAIN_DECIMAL = re.compile(r"^\d{1,20}(\.\d{1,20})?$")
+_PLAIN_DECIMAL = re.compile(r"\d{1,20}(\.\d{1,20})?", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -34,7 +34,7 @@ def currency_exponent(code: str) -> int:
 
 
 def validate_currency(code: object) -> str:
-    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code, re.ASCII):
         raise AmountError("Currency must be a three-letter uppercase ISO 4217 code, e.g. 'USD'.")
     currency_exponent(code)
     return code
@@ -61,7 +61,7 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
         raise AmountError('Amount must be a decimal string such as "12.50".')
     if text.startswith("-"):
         raise AmountError("Amount must be positive.")
-    if not _PLAIN_DECIMAL.match(text):
+    if not _PLAIN_DECIMAL.fullmatch(text):
         raise AmountError(
             'Amount must be a plain decimal number such as "12.50" (no sign, exponent or spaces).'
         )

@@ -39,7 +39,7 @@ def login(client, email: str, password: str, **extra):
 def fail_login(client, email: str, times: int, **extra) -> None:
     for _ in range(times):
         response = login(client, email, "not the password", **extra)
-        assert response.status_code in (401, 403), response.content  # 401 expected: see the xfail below
+        assert response.status_code == 401, response.content
 
 
 def bearer(access: str) -> APIClient:
@@ -170,13 +170,6 @@ def test_login_with_wrong_password_is_refused_with_a_problem_and_no_tokens(api_c
     assert "refresh" not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: accounts/apis.py TokenObtainApi sets authentication_classes = [], so DRF's "
-        "APIView.handle_exception finds no WWW-Authenticate header and turns AuthenticationFailed into 403"
-    ),
-)
 def test_login_with_wrong_password_is_401(api_client, user):
     assert_problem(login(api_client, user.email, "not the password"), 401, "authentication_failed")
 
@@ -198,13 +191,6 @@ def test_login_of_inactive_user_is_refused(api_client):
     assert response.json()["code"] == "authentication_failed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: login is case-sensitive on the email (ModelBackend -> UserManager.get_by_natural_key is an exact "
-        "match) although emails are unique case-insensitively and registration lower-cases them"
-    ),
-)
 def test_login_email_is_case_insensitive(api_client, user):
     response = login(api_client, user.email.upper(), PASSWORD)
 
@@ -258,13 +244,6 @@ def test_refresh_token_cannot_be_used_twice(api_client, user):
     assert "access" not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: accounts/apis.py TokenRefreshApi sets authentication_classes = [], so the InvalidToken "
-        "(an AuthenticationFailed) it raises for a blacklisted refresh token is answered 403, not 401"
-    ),
-)
 def test_refresh_token_used_twice_is_401(api_client, user):
     refresh = login(api_client, user.email, PASSWORD).json()["refresh"]
     api_client.post(REFRESH, {"refresh": refresh}, format="json")
@@ -272,11 +251,6 @@ def test_refresh_token_used_twice_is_401(api_client, user):
     assert_problem(api_client.post(REFRESH, {"refresh": refresh}, format="json"), 401, "token_not_valid")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: accounts/apis.py TokenRefreshApi answers an invalid token with 403 "
-    "(authentication_classes = [])",
-)
 def test_refresh_with_garbage_token_is_401(api_client):
     assert_problem(api_client.post(REFRESH, {"refresh": "garbage"}, format="json"), 401, "token_not_valid")
 
@@ -379,13 +353,6 @@ def test_successful_logins_do_not_count_towards_the_throttle(api_client, user):
     assert login(api_client, user.email, PASSWORD).status_code == 429
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: REST_FRAMEWORK has no NUM_PROXIES, so DRF's get_ident() keys the throttle on the whole "
-        "client-supplied X-Forwarded-For header: changing it on each attempt bypasses the failed-login throttle"
-    ),
-)
 def test_login_throttle_cannot_be_bypassed_by_forging_x_forwarded_for(api_client, user):
     # As through one reverse proxy: the client's forged value, then the address the proxy appended.
     for attempt in range(LOGIN_FAILURES_ALLOWED):
@@ -408,13 +375,6 @@ def test_login_throttle_cannot_be_bypassed_by_forging_x_forwarded_for(api_client
     assert response.status_code == 429
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: accounts/throttles.py:15 get_cache_key calls request.data.get(); a JSON body that is a list or a "
-        "string (valid JSON, not an object) raises AttributeError -> 500 instead of 400"
-    ),
-)
 @pytest.mark.parametrize("body", ["[]", '"email"', "1"])
 def test_login_with_non_object_json_body_is_400(body):
     client = APIClient(raise_request_exception=False)

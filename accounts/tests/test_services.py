@@ -75,7 +75,9 @@ def test_user_register_reports_every_password_problem():
 
 def test_data_migration_created_the_staff_groups():
     assert set(STAFF_GROUPS) == {"finance", "finance_approver", "operators"}
-    assert set(Group.objects.filter(name__in=STAFF_GROUPS).values_list("name", flat=True)) == set(STAFF_GROUPS)
+    assert set(Group.objects.filter(name__in=STAFF_GROUPS).values_list("name", flat=True)) == set(
+        STAFF_GROUPS
+    )
 
 
 @pytest.mark.parametrize("group", [FINANCE_GROUP, FINANCE_APPROVER_GROUP, OPERATORS_GROUP])
@@ -91,7 +93,9 @@ def test_staff_user_ensure_creates_a_staff_user_in_the_group(group):
 
 
 def test_staff_user_ensure_can_create_a_superuser():
-    user = staff_user_ensure(email="root@example.com", password=PASSWORD, group=OPERATORS_GROUP, superuser=True)
+    user = staff_user_ensure(
+        email="root@example.com", password=PASSWORD, group=OPERATORS_GROUP, superuser=True
+    )
 
     user.refresh_from_db()
     assert user.is_staff
@@ -101,7 +105,9 @@ def test_staff_user_ensure_can_create_a_superuser():
 def test_staff_user_ensure_is_idempotent_and_resets_the_password():
     first = staff_user_ensure(email="fin@example.com", password=PASSWORD, group=FINANCE_GROUP)
 
-    second = staff_user_ensure(email="fin@example.com", password="another-long-passphrase", group=FINANCE_GROUP)
+    second = staff_user_ensure(
+        email="fin@example.com", password="another-long-passphrase", group=FINANCE_GROUP
+    )
 
     assert second.pk == first.pk
     assert User.objects.filter(email="fin@example.com").count() == 1
@@ -144,9 +150,6 @@ def test_staff_user_ensure_unknown_group_raises():
         staff_user_ensure(email="ghost@example.com", password=PASSWORD, group="no-such-group")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: accounts/services.py staff_user_ensure is not atomic: with an unknown group it has already "
-    "saved a staff user (is_staff=True, password set, no group) before Group.DoesNotExist is raised"))
 def test_staff_user_ensure_unknown_group_leaves_no_user_behind():
     with pytest.raises(Group.DoesNotExist):
         staff_user_ensure(email="ghost@example.com", password=PASSWORD, group="no-such-group")
@@ -154,10 +157,6 @@ def test_staff_user_ensure_unknown_group_leaves_no_user_behind():
     assert not User.objects.filter(email__iexact="ghost@example.com").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: accounts/services.py staff_user_ensure neither normalises nor matches the email case-insensitively: "
-    "'Fin@Example.com' is stored as is, and a second call with 'fin@example.com' hits the "
-    "accounts_user_email_ci_unique constraint (IntegrityError) instead of updating the same user"))
 def test_staff_user_ensure_matches_the_email_case_insensitively():
     first = staff_user_ensure(email="Fin@Example.com", password=PASSWORD, group=FINANCE_GROUP)
 

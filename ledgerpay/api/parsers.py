@@ -24,5 +24,7 @@ class ExactJSONParser(JSONParser):
             if not text.strip():
                 raise ParseError("The request body is empty; send a JSON object.")
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except RecursionError as exc:
+            raise ParseError("The request body is nested too deeply.") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from exc

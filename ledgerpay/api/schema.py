@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from .problems import PROBLEM_CONTENT_TYPE
+
 ProblemSerializer = inline_serializer(
     name="Problem",
     fields={
@@ -35,12 +37,17 @@ _DESCRIPTIONS = {
 }
 
 
-def problem_responses(*statuses: int) -> dict:
-    """Responses for extend_schema: each status documented as an application/problem+json body."""
-    statuses = tuple(sorted({*statuses, 401, 415} if 401 in statuses else set(statuses)))
+def problem_responses(*statuses: int, body: bool = True) -> dict:
+    """Responses for extend_schema: each status documented as an application/problem+json body.
+
+    An endpoint that reads a body (body=True and it can answer 400) can also answer 415.
+    """
+    documented = set(statuses) | ({415} if body and 400 in statuses else set())
     return {
-        status: OpenApiResponse(response=ProblemSerializer, description=_DESCRIPTIONS.get(status, ""))
-        for status in statuses
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=ProblemSerializer, description=_DESCRIPTIONS.get(status, "")
+        )
+        for status in sorted(documented)
     }
 
 

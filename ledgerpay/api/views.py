@@ -1,18 +1,36 @@
 """Project-level endpoints: health checks, problem-type pages and the problem handlers for 404/500."""
 
+import functools
 import logging
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
 from .problems import TITLES, problem_body, problem_response
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+def safe_methods_only(view):
+    """GET and HEAD (load balancers probe with HEAD); anything else is a problem 405, not HTML."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = problem_response(
+                problem_body(
+                    code="method_not_allowed", status=405, detail=f'Method "{request.method}" not allowed.'
+                )
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@safe_methods_only
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -26,7 +44,7 @@ def _check_broker() -> None:
     from ledgerpay.celery import app
 
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
 
 
 def _check_cache() -> None:
@@ -38,7 +56,7 @@ def _check_cache() -> None:
 CHECKS = {"database": _check_database, "broker": _check_broker, "cache": _check_cache}
 
 
-@require_GET
+@safe_methods_only
 def readyz(request):
     results: dict[str, str] = {}
     for name, check in CHECKS.items():
@@ -60,7 +78,7 @@ def readyz(request):
     return JsonResponse({"status": "ready", "checks": results})
 
 
-@require_GET
+@safe_methods_only
 def problem_type_page(request, code: str):
     if code not in TITLES:
         return not_found(request)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ledgerpay.api.middleware.RequestIdSanitizerMiddleware",
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,6 +140,15 @@ if not CELERY_BROKER_URL:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+else:
+    # Publisher confirms: the outbox relay marks a message sent only once RabbitMQ has it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+# Queue names carry an optional prefix so that separate test runs on one broker never share messages.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}celery"
+PAYMENTS_QUEUE = f"{CELERY_QUEUE_PREFIX}provider"
+CELERY_TASK_ROUTES = {"payments.tasks.provider_*": {"queue": PAYMENTS_QUEUE}}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -150,6 +160,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "ledger-hold-expire-due": {"task": "ledger.tasks.hold_expire_due", "schedule": 30.0},
     "ledger-idempotency-key-purge": {"task": "ledger.tasks.idempotency_key_purge", "schedule": 3600.0},
+    "payments-recover-stuck": {"task": "payments.tasks.payments_recover_stuck", "schedule": 30.0},
+    "payments-outbox-relay-backstop": {"task": "payments.tasks.outbox_relay", "schedule": 10.0},
 }
 
 # --- REST API --------------------------------------------------------------
@@ -164,6 +176,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"login_failures": env.str("LOGIN_FAILURE_RATE", default="10/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of the API: the client address (for throttling) is taken this many hops back.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {
@@ -192,6 +206,49 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ledger -----------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
+
+# --- Payments ---------------------------------------------------------------
+_PROVIDER_TIMEOUT = env.float("PAYMENTS_PROVIDER_TIMEOUT_SECONDS", default=5.0)
+PAYMENT_PROVIDERS = {
+    "sandbox": {
+        "class": "payments.providers.sandbox.SandboxProvider",
+        "base_url": env.str("PAYMENTS_SANDBOX_URL", default="http://127.0.0.1:8100"),
+        "api_key": env.str("PAYMENTS_SANDBOX_API_KEY", default="sk_sandbox"),
+        "webhook_secret": env.str("PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox"),
+        # Where the sandbox process delivers its webhooks (read by run_sandbox_provider only).
+        "webhook_url": env.str(
+            "PAYMENTS_SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhooks/sandbox"
+        ),
+        "timeout_seconds": _PROVIDER_TIMEOUT,
+    },
+    "sandbox_secondary": {
+        "class": "payments.providers.sandbox.SandboxProvider",
+        "base_url": env.str("PAYMENTS_SANDBOX_SECONDARY_URL", default="http://127.0.0.1:8101"),
+        "api_key": env.str("PAYMENTS_SANDBOX_SECONDARY_API_KEY", default="sk_sandbox_secondary"),
+        "webhook_secret": env.str(
+            "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_SECRET", default="whsec_sandbox_secondary"
+        ),
+        "webhook_url": env.str(
+            "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_URL",
+            default="http://127.0.0.1:8000/api/v1/webhooks/sandbox_secondary",
+        ),
+        "timeout_seconds": _PROVIDER_TIMEOUT,
+    },
+}
+PAYMENTS_PRIMARY_PROVIDER = env.str("PAYMENTS_PRIMARY_PROVIDER", default="sandbox")
+PAYMENTS_SECONDARY_PROVIDER = env.str("PAYMENTS_SECONDARY_PROVIDER", default="sandbox_secondary")
+# Platform fee at capture: basis points of the amount plus a fixed part in minor units, per currency.
+PAYMENTS_FEE_BPS = env.int("PAYMENTS_FEE_BPS", default=290)
+PAYMENTS_FEE_FIXED = env.dict(
+    "PAYMENTS_FEE_FIXED", cast={"value": int}, default={"USD": 30, "EUR": 25, "GBP": 20}
+)
+PAYMENTS_TASK_MAX_RETRIES = env.int("PAYMENTS_TASK_MAX_RETRIES", default=6)
+PAYMENTS_RETRY_BACKOFF_MAX = env.int("PAYMENTS_RETRY_BACKOFF_MAX", default=60)
+PAYMENTS_BREAKER_FAIL_MAX = env.int("PAYMENTS_BREAKER_FAIL_MAX", default=5)
+PAYMENTS_BREAKER_RESET_SECONDS = env.int("PAYMENTS_BREAKER_RESET_SECONDS", default=30)
+PAYMENTS_STUCK_AFTER_SECONDS = env.int("PAYMENTS_STUCK_AFTER_SECONDS", default=120)
+PAYMENTS_GIVE_UP_AFTER_SECONDS = env.int("PAYMENTS_GIVE_UP_AFTER_SECONDS", default=3600)
+OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=0.2)
 
 # --- Request ids and logging ------------------------------------------------
 DJANGO_GUID = {

@@ -7,6 +7,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-fo
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("LOG_JSON", "false")
+# One queue namespace per test session (inherited by the workers it starts), so that test runs sharing a
+# broker never take each other's messages.
+os.environ.setdefault("CELERY_QUEUE_PREFIX", f"ledgerpay-test-{os.getpid()}.")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from .base import *  # noqa: F403
@@ -18,3 +21,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login_failures": "5/min"}
 # Lets two test runs share one server (e.g. a developer's run beside CI's) without dropping each other's database.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_ledgerpay")}
+if os.environ.get("TEST_WORKER"):
+    # A worker, relay or server process started by the tests: it connects to the test database itself.
+    DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]

@@ -1,0 +1,67 @@
+"""`manage.py dead_letters list | show ID | replay ID... | replay --all`: work that exhausted its retries."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from payments.models import DeadLetter
+from payments.services import dead_letter_replay
+
+
+class Command(BaseCommand):
+    help = "List, show and replay dead letters (tasks that exhausted their retries)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        listing = sub.add_parser("list", help="Dead letters not yet replayed (--all: every one).")
+        listing.add_argument("--all", action="store_true")
+        show = sub.add_parser("show", help="One dead letter in full.")
+        show.add_argument("id", type=int)
+        replay = sub.add_parser("replay", help="Send the task again through the outbox.")
+        replay.add_argument("ids", type=int, nargs="*")
+        replay.add_argument("--all", action="store_true", help="Every dead letter not yet replayed.")
+
+    def handle(self, *args, action: str, **options):
+        if action == "list":
+            letters = DeadLetter.objects.order_by("id")
+            if not options["all"]:
+                letters = letters.filter(replayed_at__isnull=True)
+            for letter in letters:
+                state = f"replayed {letter.replayed_at:%Y-%m-%d %H:%M}" if letter.replayed_at else "waiting"
+                self.stdout.write(
+                    f"{letter.id:>6}  {letter.created_at:%Y-%m-%d %H:%M:%S}  {letter.task}  "
+                    f"{letter.kwargs}  retries={letter.retries}  {state}  {letter.error[:80]}"
+                )
+            self.stdout.write(f"{letters.count()} dead letter(s).")
+        elif action == "show":
+            letter = DeadLetter.objects.filter(pk=options["id"]).first()
+            if letter is None:
+                raise CommandError(f"No dead letter {options['id']}.")
+            for field in (
+                "id",
+                "task",
+                "kwargs",
+                "message_id",
+                "correlation_id",
+                "retries",
+                "created_at",
+                "replayed_at",
+                "replayed_as_id",
+                "error",
+            ):
+                self.stdout.write(f"{field}: {getattr(letter, field)}")
+        else:
+            ids = (
+                list(DeadLetter.objects.filter(replayed_at__isnull=True).values_list("id", flat=True))
+                if options["all"]
+                else options["ids"]
+            )
+            if not ids:
+                raise CommandError("Name the dead letters to replay, or use --all.")
+            missing = set(ids) - set(DeadLetter.objects.filter(pk__in=ids).values_list("id", flat=True))
+            if missing:
+                raise CommandError(f"No dead letter {', '.join(map(str, sorted(missing)))}.")
+            for letter_id in ids:
+                try:
+                    message = dead_letter_replay(dead_letter_id=letter_id)
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
+                self.stdout.write(f"Replayed dead letter {letter_id} as outbox message {message.pk}.")

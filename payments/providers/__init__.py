@@ -1,0 +1,107 @@
+"""Payment-provider adapters and `get_provider(name)`, the one place that builds them from settings.
+
+settings.PAYMENT_PROVIDERS maps a provider name to {"class": dotted path, **constructor options}
+(base_url, api_key, webhook_secret, timeout_seconds, ...). "webhook_url" is read only by the
+run_sandbox_provider command (where the sandbox should deliver) and is not passed to the class.
+Django is imported lazily so that the value types in base.py stay importable without settings.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .base import (
+    ChargeRequest,
+    PaymentProvider,
+    ProviderCharge,
+    ProviderError,
+    ProviderRefund,
+    ProviderRequestError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    SettlementLine,
+    SettlementReport,
+    WebhookEvent,
+    WebhookVerificationError,
+)
+
+__all__ = [
+    "DEFAULT_PAYMENT_PROVIDERS",
+    "ChargeRequest",
+    "PaymentProvider",
+    "ProviderCharge",
+    "ProviderError",
+    "ProviderRefund",
+    "ProviderRequestError",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "SettlementLine",
+    "SettlementReport",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "get_provider",
+    "provider_config",
+]
+
+# Development defaults: two local sandbox processes (see `manage.py run_sandbox_provider`).
+DEFAULT_PAYMENT_PROVIDERS: dict[str, dict[str, Any]] = {
+    "sandbox": {
+        "class": "payments.providers.sandbox.SandboxProvider",
+        "base_url": "http://127.0.0.1:8100",
+        "api_key": "sk_sandbox_primary",
+        "webhook_secret": "whsec_sandbox_primary",
+        "timeout_seconds": 10,
+    },
+    "sandbox_secondary": {
+        "class": "payments.providers.sandbox.SandboxProvider",
+        "base_url": "http://127.0.0.1:8101",
+        "api_key": "sk_sandbox_secondary",
+        "webhook_secret": "whsec_sandbox_secondary",
+        "timeout_seconds": 10,
+    },
+}
+
+_NOT_CONSTRUCTOR_OPTIONS = frozenset({"class", "webhook_url"})
+
+_cache: dict[tuple[int, str], tuple[dict[str, Any], PaymentProvider]] = {}
+_cache_lock = threading.Lock()
+
+
+def provider_config(name: str) -> dict[str, Any]:
+    """A copy of the settings entry for name. Raises ImproperlyConfigured when there is none."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    providers = getattr(settings, "PAYMENT_PROVIDERS", DEFAULT_PAYMENT_PROVIDERS)
+    if name not in providers:
+        raise ImproperlyConfigured(f"No payment provider named {name!r} in PAYMENT_PROVIDERS.")
+    return dict(providers[name])
+
+
+def get_provider(name: str) -> PaymentProvider:
+    """The provider called name, built once per process and per configuration.
+
+    Instances hold a connection pool, so they are reused; the cache key includes the pid because a
+    pool must not cross a fork (Celery prefork workers), and the configuration so that a changed
+    setting (tests, reloads) builds a new instance.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils.module_loading import import_string
+
+    config = provider_config(name)
+    key = (os.getpid(), name)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == config:
+            return cached[1]
+        try:
+            cls = import_string(config.get("class", "payments.providers.sandbox.SandboxProvider"))
+        except ImportError as exc:
+            raise ImproperlyConfigured(f"Payment provider {name!r}: {exc}") from exc
+        options = {k: v for k, v in config.items() if k not in _NOT_CONSTRUCTOR_OPTIONS}
+        provider = cls(name=name, **options)
+        # A replaced instance is not closed here: another thread may still be using it.
+        _cache[key] = (config, provider)
+        return provider

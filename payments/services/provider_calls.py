@@ -1,0 +1,209 @@
+"""The worker side: calling the provider for a payment, then recording what it answered.
+
+Each call is safe to repeat. The payment's state is checked first (a redelivered
+message for finished work does nothing), the provider is called outside any
+transaction with a stable idempotency key (a retry after a crash or an ambiguous
+timeout finds the same charge, never a second one), and the answer is applied in
+one transaction by .outcomes. Transient failures propagate for Celery to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from ..breaker import breaker_is_open, provider_call
+from ..models import Payment, PaymentStatus, Refund, RefundStatus
+from ..providers import ChargeRequest, ProviderError, ProviderRequestError, get_provider
+from .outcomes import payment_apply_charge, payment_fail, refund_apply
+from .timeline import charge_summary, event_record, refund_summary
+
+logger = logging.getLogger(__name__)
+
+
+def provider_route(payment: Payment) -> str:
+    """The provider of this payment, chosen once: the primary, or the secondary while the primary's
+    breaker is open. Only an authorization never sent anywhere may be routed."""
+    if payment.provider:
+        return payment.provider
+    chosen = settings.PAYMENTS_PRIMARY_PROVIDER
+    secondary = settings.PAYMENTS_SECONDARY_PROVIDER
+    if secondary and breaker_is_open(chosen) and not breaker_is_open(secondary):
+        chosen = secondary
+    # Conditional update: if a concurrent delivery chose first, keep its choice.
+    Payment.objects.filter(pk=payment.pk, provider="").update(provider=chosen)
+    payment.refresh_from_db(fields=["provider"])
+    return payment.provider
+
+
+def _call(payment: Payment, operation: str, call, *, message_id: str, request: dict):
+    event_record(
+        payment=payment,
+        type="provider_request",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": operation, "provider": payment.provider, **request},
+    )
+    try:
+        return provider_call(payment.provider, lambda: call(get_provider(payment.provider)))
+    except ProviderRequestError:
+        raise
+    except ProviderError as exc:
+        event_record(
+            payment=payment,
+            type="provider_error",
+            causation_id=message_id,
+            request_id=message_id,
+            data={
+                "operation": operation,
+                "code": exc.code,
+                "message": exc.message,
+                "transient": exc.transient,
+            },
+        )
+        raise
+
+
+def payment_authorize(*, payment_id, message_id: str) -> None:
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != PaymentStatus.PROCESSING or payment.provider_charge_id:
+        return  # decided, or authorized and waiting for the provider's webhook
+    provider_route(payment)
+    request = ChargeRequest(
+        idempotency_key=payment.provider_idempotency_key,
+        amount=payment.amount,
+        currency=payment.currency,
+        payment_method=payment.payment_method,
+        capture=payment.capture_method == "automatic",
+        reference=str(payment.pk),
+        metadata={str(k): str(v) for k, v in payment.metadata.items()},
+    )
+    try:
+        charge = _call(
+            payment,
+            "authorize",
+            lambda p: p.authorize(request),
+            message_id=message_id,
+            request={
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "payment_method": payment.payment_method,
+                "capture": request.capture,
+                "idempotency_key": request.idempotency_key,
+            },
+        )
+    except ProviderRequestError as exc:
+        payment_fail(payment_id=payment.pk, code=exc.code, message=exc.message, causation_id=message_id)
+        return
+    event_record(
+        payment=payment,
+        type="provider_response",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": "authorize", **charge_summary(charge)},
+    )
+    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="authorize")
+
+
+def payment_capture(*, payment_id, message_id: str) -> None:
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.capture_requested_amount is None:
+        return
+    amount = payment.capture_requested_amount
+    try:
+        charge = _call(
+            payment,
+            "capture",
+            lambda p: p.capture(
+                charge_id=payment.provider_charge_id,
+                amount=amount,
+                idempotency_key=f"cap_{payment.pk.hex}_{amount}",
+            ),
+            message_id=message_id,
+            request={"charge": payment.provider_charge_id, "amount": amount},
+        )
+    except ProviderRequestError as exc:
+        _request_refused(payment, "capture", exc, message_id)
+        return
+    event_record(
+        payment=payment,
+        type="provider_response",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": "capture", **charge_summary(charge)},
+    )
+    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="capture")
+
+
+def payment_cancel(*, payment_id, message_id: str) -> None:
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE or not payment.cancel_requested:
+        return
+    try:
+        charge = _call(
+            payment,
+            "cancel",
+            lambda p: p.cancel(charge_id=payment.provider_charge_id, idempotency_key=f"can_{payment.pk.hex}"),
+            message_id=message_id,
+            request={"charge": payment.provider_charge_id},
+        )
+    except ProviderRequestError as exc:
+        _request_refused(payment, "cancel", exc, message_id)
+        return
+    event_record(
+        payment=payment,
+        type="provider_response",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": "cancel", **charge_summary(charge)},
+    )
+    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="cancel")
+
+
+def _request_refused(payment: Payment, operation: str, exc: ProviderRequestError, message_id: str) -> None:
+    """The provider refused a capture or cancel: record it and let the client decide again."""
+    Payment.objects.filter(pk=payment.pk).update(capture_requested_amount=None, cancel_requested=False)
+    event_record(
+        payment=payment,
+        type=f"{operation}_refused",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"code": exc.code, "message": exc.message},
+    )
+
+
+def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
+    refund = Refund.objects.select_related("payment").get(pk=refund_id, payment_id=payment_id)
+    if refund.status != RefundStatus.PENDING or refund.provider_refund_id:
+        return
+    payment = refund.payment
+    try:
+        result = _call(
+            payment,
+            "refund",
+            lambda p: p.refund(
+                charge_id=payment.provider_charge_id,
+                amount=refund.amount,
+                idempotency_key=refund.provider_idempotency_key,
+            ),
+            message_id=message_id,
+            request={"refund_id": str(refund.pk), "amount": refund.amount},
+        )
+    except ProviderRequestError as exc:
+        refund_apply(
+            refund_id=refund.pk,
+            provider_refund=None,
+            causation_id=message_id,
+            source="refund",
+            failure=(exc.code, exc.message),
+        )
+        return
+    event_record(
+        payment=payment,
+        type="provider_response",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": "refund", **refund_summary(result)},
+    )
+    refund_apply(refund_id=refund.pk, provider_refund=result, causation_id=message_id, source="refund")

@@ -1,0 +1,178 @@
+"""What clients ask for: a payment, its capture, its cancellation, a refund.
+
+Each runs in one transaction that records the request, its timeline event and the
+outbox message for the worker; the provider is called later, by the worker, never
+inside these transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Sum
+from django_guid import get_guid
+
+from ledger import services as ledger
+from ledger.errors import LedgerError, not_found
+from ledger.models import Account, AccountStatus, TransferKind
+from ledger.services import SystemAccount
+
+from ..models import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
+from ..outbox import outbox_enqueue
+from .timeline import event_record
+
+REFUND_HOLD = timedelta(days=30)  # the longest a hold may last; the provider answers long before
+
+
+def _enqueue(payment: Payment, task: str, event, **kwargs) -> None:
+    outbox_enqueue(
+        task=task,
+        kwargs={"payment_id": str(payment.pk), **kwargs},
+        correlation_id=payment.correlation_id,
+        causation_id=str(event.pk),
+    )
+
+
+def _owned(*, user, payment_id: UUID) -> Payment:
+    payment = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id, user=user).first()
+    if payment is None:
+        raise not_found("payment", payment_id)
+    return payment
+
+
+@transaction.atomic
+def payment_create(
+    *,
+    user,
+    account_id: UUID,
+    amount: int,
+    currency: str,
+    payment_method: str,
+    capture_method: str = CaptureMethod.AUTOMATIC,
+    description: str = "",
+    reference: str = "",
+    metadata: dict | None = None,
+) -> Payment:
+    account = Account.objects.filter(pk=account_id, owner=user).first()
+    if account is None:
+        raise not_found("account", account_id)
+    if account.currency != currency:
+        raise LedgerError(
+            "currency_mismatch", f"Account {account_id} holds {account.currency}, not {currency}."
+        )
+    if account.status != AccountStatus.ACTIVE:
+        raise LedgerError("account_inactive", f"Account {account_id} is {account.status}.")
+    payment = Payment.objects.create(
+        user=user,
+        account=account,
+        amount=amount,
+        currency=currency,
+        payment_method=payment_method,
+        capture_method=capture_method,
+        description=description,
+        reference=reference,
+        metadata=metadata or {},
+        correlation_id=get_guid() or "",
+    )
+    if not payment.correlation_id:
+        payment.correlation_id = payment.pk.hex
+        payment.save(update_fields=["correlation_id"])
+    event = event_record(
+        payment=payment,
+        type="created",
+        data={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": payment_method,
+            "capture_method": capture_method,
+            "account": str(account.pk),
+        },
+    )
+    _enqueue(payment, "payments.tasks.provider_authorize", event)
+    return payment
+
+
+@transaction.atomic
+def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None) -> Payment:
+    payment = _owned(user=user, payment_id=payment_id)
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+        raise LedgerError(
+            "invalid_state",
+            f"Payment {payment.pk} is {payment.status}; only an authorized payment "
+            "that requires capture can be captured.",
+        )
+    if payment.capture_requested_amount is not None or payment.cancel_requested:
+        raise LedgerError(
+            "invalid_state", f"Payment {payment.pk} already has a capture or cancellation under way."
+        )
+    amount = payment.amount if amount is None else amount
+    if amount > payment.amount:
+        raise LedgerError(
+            "amount_exceeds_authorized", f"Cannot capture more than the {payment.amount} authorized."
+        )
+    payment.capture_requested_amount = amount
+    payment.save(update_fields=["capture_requested_amount", "updated_at"])
+    event = event_record(payment=payment, type="capture_requested", data={"amount": amount})
+    _enqueue(payment, "payments.tasks.provider_capture", event)
+    return payment
+
+
+@transaction.atomic
+def payment_cancel_request(*, user, payment_id: UUID) -> Payment:
+    payment = _owned(user=user, payment_id=payment_id)
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+        raise LedgerError(
+            "invalid_state",
+            f"Payment {payment.pk} is {payment.status}; only an authorized payment "
+            "that requires capture can be canceled.",
+        )
+    if payment.capture_requested_amount is not None or payment.cancel_requested:
+        raise LedgerError(
+            "invalid_state", f"Payment {payment.pk} already has a capture or cancellation under way."
+        )
+    payment.cancel_requested = True
+    payment.save(update_fields=["cancel_requested", "updated_at"])
+    event = event_record(payment=payment, type="cancel_requested")
+    _enqueue(payment, "payments.tasks.provider_cancel", event)
+    return payment
+
+
+@transaction.atomic
+def refund_create(*, user, payment_id: UUID, amount: int | None = None) -> Refund:
+    """Hold the refund on the client's account now (insufficient_funds if it cannot be held)."""
+    payment = _owned(user=user, payment_id=payment_id)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise LedgerError(
+            "invalid_state",
+            f"Payment {payment.pk} is {payment.status}; only a succeeded payment can be refunded.",
+        )
+    pending = payment.refunds.filter(status=RefundStatus.PENDING).aggregate(total=Sum("amount"))["total"] or 0
+    refundable = payment.amount_captured - payment.amount_refunded - pending
+    amount = refundable if amount is None else amount
+    if amount <= 0 or amount > refundable:
+        raise LedgerError(
+            "amount_exceeds_refundable",
+            f"At most {max(refundable, 0)} can still be refunded on payment {payment.pk}.",
+            extra={"refundable": max(refundable, 0)},
+        )
+    clearing = ledger.system_account_get(code=SystemAccount.PROVIDER_CLEARING, currency=payment.currency)
+    refund = Refund(payment=payment, amount=amount, currency=payment.currency)
+    refund.hold = ledger.transfer_create(
+        source_id=payment.account_id,
+        destination_id=clearing.pk,
+        amount=amount,
+        currency=payment.currency,
+        kind=TransferKind.REFUND,
+        pending=True,
+        expires_in=REFUND_HOLD,
+        cause=f"refund:{refund.pk}",
+        description=f"Refund {refund.pk} of payment {payment.pk}",
+    )
+    refund.save(force_insert=True)
+    event = event_record(
+        payment=payment, type="refund_requested", data={"refund_id": str(refund.pk), "amount": amount}
+    )
+    _enqueue(payment, "payments.tasks.provider_refund", event, refund_id=str(refund.pk))
+    return refund

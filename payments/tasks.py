@@ -1,0 +1,65 @@
+"""Celery tasks of the payments app: thin; each loads by id and calls one service.
+
+Provider tasks (routed to the provider queue) own the retry policy: transient provider
+failures retry with exponential backoff and jitter; when retries run out the task is
+recorded as a dead letter for an operator to replay. acks_late with
+reject_on_worker_lost means a worker killed mid-call leaves the message to be
+redelivered, and the services make the redelivery harmless.
+"""
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from . import services
+from .outbox import outbox_relay_once
+from .providers import ProviderTimeout, ProviderUnavailable
+
+
+class ProviderTask(Task):
+    autoretry_for = (ProviderUnavailable, ProviderTimeout)
+    retry_backoff = 1
+    retry_backoff_max = settings.PAYMENTS_RETRY_BACKOFF_MAX
+    retry_jitter = True
+    max_retries = settings.PAYMENTS_TASK_MAX_RETRIES
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        services.dead_letter_record(
+            task=self.name,
+            kwargs=kwargs,
+            message_id=task_id or "",
+            error=f"{type(exc).__name__}: {exc}",
+            retries=self.request.retries,
+        )
+
+
+@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_authorize")
+def provider_authorize(self, payment_id: str) -> None:
+    services.payment_authorize(payment_id=payment_id, message_id=self.request.id or "")
+
+
+@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_capture")
+def provider_capture(self, payment_id: str) -> None:
+    services.payment_capture(payment_id=payment_id, message_id=self.request.id or "")
+
+
+@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_cancel")
+def provider_cancel(self, payment_id: str) -> None:
+    services.payment_cancel(payment_id=payment_id, message_id=self.request.id or "")
+
+
+@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_refund")
+def provider_refund(self, payment_id: str, refund_id: str) -> None:
+    services.refund_execute(payment_id=payment_id, refund_id=refund_id, message_id=self.request.id or "")
+
+
+@shared_task(name="payments.tasks.payments_recover_stuck", ignore_result=True)
+def payments_recover_stuck() -> dict:
+    return services.payments_recover_stuck()
+
+
+@shared_task(name="payments.tasks.outbox_relay", ignore_result=True)
+def outbox_relay() -> int:
+    """A backstop for deployments without the relay process: publishes what is due."""
+    return outbox_relay_once()

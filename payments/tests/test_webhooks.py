@@ -1,0 +1,136 @@
+"""Signed webhooks through the API: bad, stale and replayed ones change nothing; late ones never go back."""
+
+import json
+import time
+
+import pytest
+
+from ledger.models import Transfer
+from payments.models import PaymentStatus, ProviderWebhook
+from payments.providers.signatures import SIGNATURE_HEADER, sign
+from payments.tests.factories import PaymentFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/webhooks/sandbox"
+
+
+def secret(settings) -> str:
+    return settings.PAYMENT_PROVIDERS["sandbox"]["webhook_secret"]
+
+
+def event(payment, type_, status, *, event_id="evt_1", captured=None):
+    return {
+        "id": event_id,
+        "type": type_,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "object": "charge",
+                "id": f"ch_{payment.pk.hex[:12]}",
+                "status": status,
+                "amount": payment.amount,
+                "amount_captured": payment.amount if captured is None else captured,
+                "amount_refunded": 0,
+                "currency": payment.currency,
+                "failure_code": None,
+                "failure_message": None,
+                "created": int(time.time()),
+                "reference": str(payment.pk),
+                "idempotency_key": payment.provider_idempotency_key,
+                "metadata": {},
+                "payment_method": payment.payment_method,
+                "capture": True,
+            }
+        },
+    }
+
+
+def deliver(api_client, settings, body: dict, *, timestamp=None, key=None):
+    payload = json.dumps(body).encode()
+    header = sign(payload, key or secret(settings), int(timestamp or time.time()))
+    return api_client.post(
+        URL,
+        payload,
+        content_type="application/json",
+        **{f"HTTP_{SIGNATURE_HEADER.upper().replace('-', '_')}": header},
+    )
+
+
+def test_a_signed_webhook_moves_the_payment(api_client, settings):
+    payment = PaymentFactory()
+    response = deliver(api_client, settings, event(payment, "charge.succeeded", "succeeded"))
+    assert response.status_code == 200 and response.json() == {"outcome": "applied"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.events.filter(type="webhook_received", causation_id="evt_1").exists()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        ("body", "webhook_signature_invalid"),
+        ("secret", "webhook_signature_invalid"),
+        ("stale", "webhook_signature_expired"),
+        ("missing", "webhook_signature_missing"),
+    ],
+)
+def test_bad_or_stale_signatures_are_400_and_change_nothing(api_client, settings, tamper, code):
+    payment = PaymentFactory()
+    body = event(payment, "charge.succeeded", "succeeded")
+    payload = json.dumps(body).encode()
+    header = sign(
+        payload,
+        "whsec_wrong" if tamper == "secret" else secret(settings),
+        int(time.time()) - (301 if tamper == "stale" else 0),
+    )
+    if tamper == "body":
+        payload = payload.replace(b'"succeeded"', b'"failed"', 1)
+    headers = {} if tamper == "missing" else {f"HTTP_{SIGNATURE_HEADER.upper().replace('-', '_')}": header}
+    response = api_client.post(URL, payload, content_type="application/json", **headers)
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PROCESSING and not ProviderWebhook.objects.exists()
+
+
+def test_a_replayed_webhook_is_200_with_no_second_effect(api_client, settings):
+    payment = PaymentFactory()
+    body = event(payment, "charge.succeeded", "succeeded")
+    assert deliver(api_client, settings, body).json()["outcome"] == "applied"
+    again = deliver(api_client, settings, body)
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert Transfer.objects.filter(kind="payment_capture").count() == 1
+    assert ProviderWebhook.objects.count() == 1
+
+
+def test_out_of_order_webhooks_never_move_a_payment_backwards(api_client, settings):
+    payment = PaymentFactory(capture_method="manual")
+    deliver(api_client, settings, event(payment, "charge.captured", "succeeded", event_id="evt_2"))
+    late = deliver(
+        api_client,
+        settings,
+        event(payment, "charge.authorized", "requires_capture", event_id="evt_1", captured=0),
+    )
+    assert late.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.amount_captured == payment.amount
+    assert payment.events.filter(type="stale_update_ignored").count() == 1
+
+
+def test_a_webhook_for_an_unknown_provider_is_404(api_client, settings):
+    payment = PaymentFactory()
+    response = api_client.post(
+        "/api/v1/webhooks/nope",
+        json.dumps(event(payment, "charge.succeeded", "succeeded")),
+        content_type="application/json",
+    )
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_webhook_for_a_payment_we_do_not_know_is_acknowledged(api_client, settings):
+    payment = PaymentFactory()
+    body = event(payment, "charge.succeeded", "succeeded")
+    body["data"]["object"]["reference"] = "not-ours"
+    body["data"]["object"]["id"] = "ch_unknown"
+    response = deliver(api_client, settings, body)
+    assert response.status_code == 200 and response.json()["outcome"] == "unknown_payment"
