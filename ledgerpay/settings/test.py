@@ -24,3 +24,4 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "te
 if os.environ.get("TEST_WORKER"):
     # A worker, relay or server process started by the tests: it connects to the test database itself.
     DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # the test client and the live server for webhooks
