@@ -10,8 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -394,7 +394,7 @@ def test_a_message_lost_by_the_broker_is_recovered_from_the_database(stack, clie
         published_at=Payment.objects.get(pk=payment_id).created_at
     )
     stack.start_relay()
-    later = Payment.objects.get(pk=payment_id).updated_at + __import__("datetime").timedelta(hours=1)
+    later = Payment.objects.get(pk=payment_id).updated_at + timedelta(hours=1)
     assert services.payments_recover_stuck(now=later) == {"resent": 1}
     assert settle(stack, payment_id).status == PaymentStatus.SUCCEEDED
 
