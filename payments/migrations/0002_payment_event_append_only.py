@@ -8,7 +8,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("payments", "0001_initial")]
+    dependencies = [("payments", "0001_initial"), ("ledger", "0002_ledger_triggers")]
 
     operations = [
         migrations.RunSQL(

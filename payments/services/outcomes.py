@@ -176,27 +176,22 @@ def _post_refund(payment: Payment, refund: Refund, *, causation_id: str) -> None
     if hold.status == "pending":
         ledger.hold_void(transfer_id=hold.pk)
     clearing = ledger.system_account_get(code=SystemAccount.PROVIDER_CLEARING, currency=payment.currency)
-    try:
-        transfer = ledger.transfer_create(
-            source_id=payment.account_id,
-            destination_id=clearing.pk,
-            amount=refund.amount,
-            currency=payment.currency,
-            kind=TransferKind.REFUND,
-            description=f"Refund {refund.pk}",
-            cause=f"refund:{refund.pk}:direct",
-        )
-    except LedgerError:
-        suspense = ledger.system_account_get(code=SystemAccount.SUSPENSE, currency=payment.currency)
-        transfer = ledger.transfer_create(
-            source_id=suspense.pk,
-            destination_id=clearing.pk,
-            amount=refund.amount,
-            currency=payment.currency,
-            kind=TransferKind.REFUND,
-            description=f"Refund {refund.pk}: taken from suspense",
-            cause=f"refund:{refund.pk}:suspense",
-        )
+    suspense = ledger.system_account_get(code=SystemAccount.SUSPENSE, currency=payment.currency)
+    for source_id, how in ((payment.account_id, "direct"), (suspense.pk, "suspense")):
+        try:
+            transfer = ledger.transfer_create(
+                source_id=source_id,
+                destination_id=clearing.pk,
+                amount=refund.amount,
+                currency=payment.currency,
+                kind=TransferKind.REFUND,
+                description=f"Refund {refund.pk} ({how})",
+                cause=f"refund:{refund.pk}:{how}",
+            )
+            break
+        except LedgerError:
+            if how == "suspense":  # suspense may go negative: this cannot happen short of a bug
+                raise
     event_record(
         payment=payment,
         type="refund_posted_without_hold",

@@ -65,6 +65,25 @@ def _call(payment: Payment, operation: str, call, *, message_id: str, request: d
         raise
 
 
+def _charge_operation(
+    payment: Payment, operation: str, call, *, message_id: str, request: dict, on_refused
+) -> None:
+    """Call the provider about the payment's charge, record its answer, apply it."""
+    try:
+        charge = _call(payment, operation, call, message_id=message_id, request=request)
+    except ProviderRequestError as exc:
+        on_refused(exc)
+        return
+    event_record(
+        payment=payment,
+        type="provider_response",
+        causation_id=message_id,
+        request_id=message_id,
+        data={"operation": operation, **charge_summary(charge)},
+    )
+    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source=operation)
+
+
 def payment_authorize(*, payment_id, message_id: str) -> None:
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.PROCESSING or payment.provider_charge_id:
@@ -79,31 +98,22 @@ def payment_authorize(*, payment_id, message_id: str) -> None:
         reference=str(payment.pk),
         metadata={str(k): str(v) for k, v in payment.metadata.items()},
     )
-    try:
-        charge = _call(
-            payment,
-            "authorize",
-            lambda p: p.authorize(request),
-            message_id=message_id,
-            request={
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "payment_method": payment.payment_method,
-                "capture": request.capture,
-                "idempotency_key": request.idempotency_key,
-            },
-        )
-    except ProviderRequestError as exc:
-        payment_fail(payment_id=payment.pk, code=exc.code, message=exc.message, causation_id=message_id)
-        return
-    event_record(
-        payment=payment,
-        type="provider_response",
-        causation_id=message_id,
-        request_id=message_id,
-        data={"operation": "authorize", **charge_summary(charge)},
+    _charge_operation(
+        payment,
+        "authorize",
+        lambda p: p.authorize(request),
+        message_id=message_id,
+        request={
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "payment_method": payment.payment_method,
+            "capture": request.capture,
+            "idempotency_key": request.idempotency_key,
+        },
+        on_refused=lambda exc: payment_fail(
+            payment_id=payment.pk, code=exc.code, message=exc.message, causation_id=message_id
+        ),
     )
-    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="authorize")
 
 
 def payment_capture(*, payment_id, message_id: str) -> None:
@@ -111,54 +121,32 @@ def payment_capture(*, payment_id, message_id: str) -> None:
     if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.capture_requested_amount is None:
         return
     amount = payment.capture_requested_amount
-    try:
-        charge = _call(
-            payment,
-            "capture",
-            lambda p: p.capture(
-                charge_id=payment.provider_charge_id,
-                amount=amount,
-                idempotency_key=f"cap_{payment.pk.hex}_{amount}",
-            ),
-            message_id=message_id,
-            request={"charge": payment.provider_charge_id, "amount": amount},
-        )
-    except ProviderRequestError as exc:
-        _request_refused(payment, "capture", exc, message_id)
-        return
-    event_record(
-        payment=payment,
-        type="provider_response",
-        causation_id=message_id,
-        request_id=message_id,
-        data={"operation": "capture", **charge_summary(charge)},
+    _charge_operation(
+        payment,
+        "capture",
+        lambda p: p.capture(
+            charge_id=payment.provider_charge_id,
+            amount=amount,
+            idempotency_key=f"cap_{payment.pk.hex}_{amount}",
+        ),
+        message_id=message_id,
+        request={"charge": payment.provider_charge_id, "amount": amount},
+        on_refused=lambda exc: _request_refused(payment, "capture", exc, message_id),
     )
-    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="capture")
 
 
 def payment_cancel(*, payment_id, message_id: str) -> None:
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE or not payment.cancel_requested:
         return
-    try:
-        charge = _call(
-            payment,
-            "cancel",
-            lambda p: p.cancel(charge_id=payment.provider_charge_id, idempotency_key=f"can_{payment.pk.hex}"),
-            message_id=message_id,
-            request={"charge": payment.provider_charge_id},
-        )
-    except ProviderRequestError as exc:
-        _request_refused(payment, "cancel", exc, message_id)
-        return
-    event_record(
-        payment=payment,
-        type="provider_response",
-        causation_id=message_id,
-        request_id=message_id,
-        data={"operation": "cancel", **charge_summary(charge)},
+    _charge_operation(
+        payment,
+        "cancel",
+        lambda p: p.cancel(charge_id=payment.provider_charge_id, idempotency_key=f"can_{payment.pk.hex}"),
+        message_id=message_id,
+        request={"charge": payment.provider_charge_id},
+        on_refused=lambda exc: _request_refused(payment, "cancel", exc, message_id),
     )
-    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source="cancel")
 
 
 def _request_refused(payment: Payment, operation: str, exc: ProviderRequestError, message_id: str) -> None:

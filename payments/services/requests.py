@@ -94,19 +94,25 @@ def payment_create(
     return payment
 
 
-@transaction.atomic
-def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None) -> Payment:
+def _authorized(*, user, payment_id: UUID, action: str) -> Payment:
+    """The caller's payment, locked, authorized and with no capture or cancellation under way."""
     payment = _owned(user=user, payment_id=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE:
         raise LedgerError(
             "invalid_state",
             f"Payment {payment.pk} is {payment.status}; only an authorized payment "
-            "that requires capture can be captured.",
+            f"that requires capture can be {action}.",
         )
     if payment.capture_requested_amount is not None or payment.cancel_requested:
         raise LedgerError(
             "invalid_state", f"Payment {payment.pk} already has a capture or cancellation under way."
         )
+    return payment
+
+
+@transaction.atomic
+def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None) -> Payment:
+    payment = _authorized(user=user, payment_id=payment_id, action="captured")
     amount = payment.amount if amount is None else amount
     if amount > payment.amount:
         raise LedgerError(
@@ -121,17 +127,7 @@ def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None
 
 @transaction.atomic
 def payment_cancel_request(*, user, payment_id: UUID) -> Payment:
-    payment = _owned(user=user, payment_id=payment_id)
-    if payment.status != PaymentStatus.REQUIRES_CAPTURE:
-        raise LedgerError(
-            "invalid_state",
-            f"Payment {payment.pk} is {payment.status}; only an authorized payment "
-            "that requires capture can be canceled.",
-        )
-    if payment.capture_requested_amount is not None or payment.cancel_requested:
-        raise LedgerError(
-            "invalid_state", f"Payment {payment.pk} already has a capture or cancellation under way."
-        )
+    payment = _authorized(user=user, payment_id=payment_id, action="canceled")
     payment.cancel_requested = True
     payment.save(update_fields=["cancel_requested", "updated_at"])
     event = event_record(payment=payment, type="cancel_requested")

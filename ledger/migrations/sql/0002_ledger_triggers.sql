@@ -1,16 +1,16 @@
 -- Ledger guarantees that hold whatever code writes to the tables.
 
--- 1. Entries are append-only.
-CREATE OR REPLACE FUNCTION ledger_entry_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- 1. Entries are append-only. reject_history_change() serves every append-only table of the project.
+CREATE OR REPLACE FUNCTION reject_history_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger entries are append-only: % of entry % refused; post a reversal instead', TG_OP, OLD.id
+    RAISE EXCEPTION 'rows of % are append-only: % refused; record a correction instead', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'restrict_violation';
 END
 $$;
 
 CREATE TRIGGER ledger_entry_append_only
     BEFORE UPDATE OR DELETE ON ledger_entry
-    FOR EACH ROW EXECUTE FUNCTION ledger_entry_reject_change();
+    FOR EACH ROW EXECUTE FUNCTION reject_history_change();
 
 -- 2. Transfers are append-only too, except the one change a hold goes through:
 --    pending -> posted | voided | expired, with the fields that record it.
