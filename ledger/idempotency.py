@@ -33,6 +33,7 @@ from ledgerpay.api.errors import ApiError
 from ledgerpay.api.exception_handler import exception_problem
 from ledgerpay.api.problems import PROBLEM_CONTENT_TYPE
 
+from . import locks
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -128,7 +129,7 @@ def idempotent_run(
     )
     try:
         with transaction.atomic(durable=True):
-            record = IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)
+            record = locks.idempotency_key_lock_nowait(user=user, key=key)
             now = timezone.now()
             if record.expires_at <= now:  # an expired key not yet purged starts over
                 record.fingerprint, record.request_method, record.request_path = (

@@ -8,7 +8,7 @@ accounts; nothing locks an account and then a transfer.
 from collections.abc import Iterable
 from uuid import UUID
 
-from .models import Account, Transfer
+from .models import Account, IdempotencyKey, Transfer
 
 
 def accounts_lock(ids: Iterable[UUID]) -> dict[UUID, Account]:
@@ -28,3 +28,8 @@ def transfers_lock_skip_locked(ids: Iterable[UUID]) -> list[Transfer]:
         .order_by("pk")
         .select_for_update(of=("self",), skip_locked=True)
     )
+
+
+def idempotency_key_lock_nowait(*, user, key: str) -> IdempotencyKey:
+    """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight."""
+    return IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)

@@ -16,9 +16,9 @@ import time
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from .locks import outbox_lock_due
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -48,12 +48,7 @@ def outbox_enqueue(
 def _claim(batch_size: int) -> list[OutboxMessage]:
     now = timezone.now()
     with transaction.atomic():
-        due = list(
-            OutboxMessage.objects.filter(published_at__isnull=True, available_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .order_by("available_at", "created_at")
-            .select_for_update(skip_locked=True)[:batch_size]
-        )
+        due = outbox_lock_due(now=now, limit=batch_size)
         if due:
             OutboxMessage.objects.filter(pk__in=[m.pk for m in due]).update(claimed_until=now + LEASE)
     return due

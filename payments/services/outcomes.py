@@ -19,6 +19,7 @@ from ledger.models import TransferKind
 from ledger.services import SystemAccount
 
 from ..fees import capture_fee
+from ..locks import payment_lock, refund_lock
 from ..models import Payment, PaymentStatus, Refund, RefundStatus
 from ..providers import ProviderCharge, ProviderRefund
 from .timeline import charge_summary, event_record, refund_summary
@@ -45,10 +46,6 @@ _FORWARD = {
     PaymentStatus.FAILED: set(),
     PaymentStatus.CANCELED: set(),
 }
-
-
-def payment_lock(payment_id) -> Payment:
-    return Payment.objects.select_for_update(of=("self",)).get(pk=payment_id)
 
 
 def _post_capture(payment: Payment, *, causation_id: str) -> None:
@@ -215,7 +212,7 @@ def refund_apply(
     """
     payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
     payment = payment_lock(payment_id)
-    refund = Refund.objects.select_for_update(of=("self",)).get(pk=refund_id)
+    refund = refund_lock(refund_id)
     if provider_refund is not None and not refund.provider_refund_id:
         refund.provider_refund_id = provider_refund.id
     if failure is not None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import locks
 from ..models import DeadLetter, OutboxMessage, Payment, PaymentStatus, Refund, RefundStatus
 from ..outbox import outbox_enqueue
 from ..providers import ProviderError, get_provider
@@ -126,7 +127,7 @@ def dead_letter_record(*, task: str, kwargs: dict, message_id: str, error: str, 
 @transaction.atomic
 def dead_letter_replay(*, dead_letter_id: int) -> OutboxMessage:
     """Send a dead letter's task again, through the outbox. A replayed letter is not replayed twice."""
-    letter = DeadLetter.objects.select_for_update().get(pk=dead_letter_id)
+    letter = locks.dead_letter_lock(dead_letter_id)
     if letter.replayed_at is not None:
         raise ValueError(
             f"Dead letter {letter.pk} was already replayed at {letter.replayed_at:%Y-%m-%d %H:%M:%S}."

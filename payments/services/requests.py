@@ -19,6 +19,7 @@ from ledger.errors import LedgerError, not_found
 from ledger.models import Account, AccountStatus, TransferKind
 from ledger.services import SystemAccount
 
+from .. import locks
 from ..models import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
 from ..outbox import outbox_enqueue
 from .timeline import event_record
@@ -36,7 +37,7 @@ def _enqueue(payment: Payment, task: str, event, **kwargs) -> None:
 
 
 def _owned(*, user, payment_id: UUID) -> Payment:
-    payment = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id, user=user).first()
+    payment = locks.payment_lock_owned(user=user, payment_id=payment_id)
     if payment is None:
         raise not_found("payment", payment_id)
     return payment
