@@ -162,28 +162,36 @@ def _request_refused(payment: Payment, operation: str, exc: ProviderRequestError
 
 
 def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
+    """Ask the provider to refund, or, when it already has this refund (a webhook went missing),
+    ask what became of it."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id, payment_id=payment_id)
-    if refund.status != RefundStatus.PENDING or refund.provider_refund_id:
+    if refund.status != RefundStatus.PENDING:
         return
     payment = refund.payment
-    try:
-        result = _call(
-            payment,
-            "refund",
-            lambda p: p.refund(
+    if refund.provider_refund_id:
+        operation = "retrieve_refund"
+        request = {"refund_id": str(refund.pk), "provider_refund": refund.provider_refund_id}
+
+        def call(provider):
+            return provider.retrieve_refund(refund_id=refund.provider_refund_id)
+    else:
+        operation, request = "refund", {"refund_id": str(refund.pk), "amount": refund.amount}
+
+        def call(provider):
+            return provider.refund(
                 charge_id=payment.provider_charge_id,
                 amount=refund.amount,
                 idempotency_key=refund.provider_idempotency_key,
-            ),
-            message_id=message_id,
-            request={"refund_id": str(refund.pk), "amount": refund.amount},
-        )
+            )
+
+    try:
+        result = _call(payment, operation, call, message_id=message_id, request=request)
     except ProviderRequestError as exc:
         refund_apply(
             refund_id=refund.pk,
             provider_refund=None,
             causation_id=message_id,
-            source="refund",
+            source=operation,
             failure=(exc.code, exc.message),
         )
         return
@@ -192,6 +200,6 @@ def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
         type="provider_response",
         causation_id=message_id,
         request_id=message_id,
-        data={"operation": "refund", **refund_summary(result)},
+        data={"operation": operation, **refund_summary(result)},
     )
-    refund_apply(refund_id=refund.pk, provider_refund=result, causation_id=message_id, source="refund")
+    refund_apply(refund_id=refund.pk, provider_refund=result, causation_id=message_id, source=operation)
