@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import psycopg.errors
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -103,6 +103,35 @@ def _render_error(exc: ApiError) -> StoredResponse:
     )
 
 
+_CLAIM = """
+    INSERT INTO ledger_idempotencykey
+        (user_id, key, fingerprint, request_method, request_path, status, response_content_type, created_at,
+         expires_at)
+    VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s)
+    ON CONFLICT (user_id, key) DO NOTHING
+"""
+
+
+def _claim(*, user, key: str, fingerprint: str, method: str, path: str) -> None:
+    """Create the key's row if it is new: one autocommitted statement, so every concurrent request with
+    the key sees the same row (bulk_create would wrap it in BEGIN/COMMIT: three round trips)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [
+                user.pk,
+                key,
+                fingerprint,
+                method,
+                path[:255],
+                IdempotencyKey.Status.IN_PROGRESS,
+                now,
+                now + settings.IDEMPOTENCY_KEY_TTL,
+            ],
+        )
+
+
 def idempotent_run(
     *, user, key: str, fingerprint: str, method: str, path: str, operation: Callable[[], tuple[int, object]]
 ) -> StoredResponse:
@@ -113,20 +142,7 @@ def idempotent_run(
             raise _reused()
         return StoredResponse(cached["status"], cached["body"], cached["content_type"], replayed=True)
 
-    now = timezone.now()
-    IdempotencyKey.objects.bulk_create(
-        [
-            IdempotencyKey(
-                user=user,
-                key=key,
-                fingerprint=fingerprint,
-                request_method=method,
-                request_path=path[:255],
-                expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    _claim(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
     try:
         with transaction.atomic(durable=True):
             record = locks.idempotency_key_lock_nowait(user=user, key=key)
