@@ -96,8 +96,9 @@ def _post_capture(payment: Payment, *, causation_id: str) -> None:
 
 
 @transaction.atomic
-def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: str, source: str) -> Payment:
-    """Move the payment to what the provider's charge says, if that is forward."""
+def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: str, source: str) -> bool:
+    """Move the payment to what the provider's charge says, if that is forward. Returns whether it moved
+    (most webhooks arrive after the worker has already recorded the same answer: they change nothing)."""
     payment = payment_lock(payment_id)
     if payment.provider_charge_id and payment.provider_charge_id != charge.id:
         event_record(
@@ -106,8 +107,7 @@ def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: st
             causation_id=causation_id,
             data={"source": source, **charge_summary(charge)},
         )
-        return payment
-    payment.provider_charge_id = charge.id
+        return False
     target = _FROM_CHARGE[charge.status]
     if target == payment.status or target not in _FORWARD[PaymentStatus(payment.status)]:
         if target != payment.status:
@@ -117,8 +117,12 @@ def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: st
                 causation_id=causation_id,
                 data={"source": source, "current": payment.status, **charge_summary(charge)},
             )
-        payment.save(update_fields=["provider_charge_id", "updated_at"])
-        return payment
+        if not payment.provider_charge_id:  # an async charge: known now, its outcome comes later
+            payment.provider_charge_id = charge.id
+            payment.save(update_fields=["provider_charge_id", "updated_at"])
+            return True
+        return False
+    payment.provider_charge_id = charge.id
     previous = payment.status
     payment.status = target
     if target == PaymentStatus.SUCCEEDED:
@@ -134,7 +138,7 @@ def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: st
         causation_id=causation_id,
         data={"from": previous, "to": target, "source": source, **charge_summary(charge)},
     )
-    return payment
+    return True
 
 
 @transaction.atomic

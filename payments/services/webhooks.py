@@ -70,25 +70,25 @@ def _apply(provider: str, event: WebhookEvent, payload: bytes) -> str:
             data={"provider": provider, "event_id": event.id, "event_type": event.type},
         )
         if event.charge is not None:
-            payment_apply_charge(
+            moved = payment_apply_charge(
                 payment_id=payment.pk,
                 charge=event.charge,
                 causation_id=event.id,
                 source=f"webhook:{event.type}",
             )
-            record.outcome = "applied"
+            record.outcome = "applied" if moved else "no_change"
         elif event.refund is not None:
             refund = Refund.objects.filter(payment=payment, provider_refund_id=event.refund.id).first()
             if refund is None:
                 record.outcome = "unknown_refund"
             else:
-                refund_apply(
+                applied = refund_apply(
                     refund_id=refund.pk,
                     provider_refund=event.refund,
                     causation_id=event.id,
                     source=f"webhook:{event.type}",
                 )
-                record.outcome = "applied"
+                record.outcome = "applied" if applied.status != refund.status else "no_change"
         else:
             record.outcome = "ignored"
     record.save(update_fields=["outcome"])

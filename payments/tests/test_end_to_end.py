@@ -108,7 +108,9 @@ class Stack:
                 "ledgerpay",
                 "worker",
                 "-P",
-                "solo",
+                "prefork",
+                "-c",
+                "1",
                 "-Q",
                 ",".join(self.queues),
                 "-n",
@@ -289,7 +291,7 @@ def test_each_test_card_ends_as_the_provider_decides(stack, client_account, meth
     assert (payment.status, payment.failure_code) == (status, failure_code)
     account.refresh_from_db()
     assert account.balance == (10_000 - 320 if status == "succeeded" else 0)
-    timeline = list(payment.events.values_list("type", flat=True))
+    timeline = list(payment.events.order_by("created_at").values_list("type", flat=True))
     assert timeline[0] == "created" and "provider_request" in timeline
     assert set(payment.events.values_list("correlation_id", flat=True)) == {payment.correlation_id}
     if method in ("pm_card_flaky", "pm_card_timeout"):

@@ -1,0 +1,1 @@
+"""Benchmarks of LedgerPay. `python -m bench.transfers --help`; results go to docs/performance.md."""
