@@ -9,11 +9,25 @@ class LedgerError(ApiError):
     status = 422
 
 
-def insufficient_funds(account_id, available: int, needed: int) -> LedgerError:
+def insufficient_funds(account) -> LedgerError:
     return LedgerError(
         "insufficient_funds",
-        f"Account {account_id} has insufficient available funds for this operation.",
-        extra={"account": str(account_id)},
+        f"Account {account.pk} has insufficient available funds for this operation.",
+        extra={"account": str(account.pk)},
+    )
+
+
+def currency_mismatch(account, currency: str) -> LedgerError:
+    return LedgerError(
+        "currency_mismatch",
+        f"Account {account.pk} holds {account.currency}, not {currency}.",
+        extra={"account": str(account.pk)},
+    )
+
+
+def account_inactive(account) -> LedgerError:
+    return LedgerError(
+        "account_inactive", f"Account {account.pk} is {account.status}.", extra={"account": str(account.pk)}
     )
 
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import locks
-from .errors import LedgerError, insufficient_funds, not_found
+from .errors import LedgerError, account_inactive, currency_mismatch, insufficient_funds, not_found
 from .models import (
     Account,
     AccountKind,
@@ -117,18 +117,13 @@ def account_status_set(*, account_id: UUID, status: AccountStatus) -> Account:
 
 def _check_active(accounts: dict[UUID, Account], ids) -> None:
     for account_id in ids:
-        account = accounts[account_id]
-        if account.status != AccountStatus.ACTIVE:
-            raise LedgerError(
-                "account_inactive",
-                f"Account {account_id} is {account.status}.",
-                extra={"account": str(account_id)},
-            )
+        if accounts[account_id].status != AccountStatus.ACTIVE:
+            raise account_inactive(accounts[account_id])
 
 
 def _check_funds(account: Account) -> None:
     if not account.allow_negative and (account.balance < 0 or account.available < 0):
-        raise insufficient_funds(account.pk, account.available, 0)
+        raise insufficient_funds(account)
 
 
 def _apply_legs(
@@ -195,11 +190,7 @@ def _resolve(
                 raise not_found("account", account_id)
     for account_id in ids:
         if accounts[account_id].currency != currency:
-            raise LedgerError(
-                "currency_mismatch",
-                f"Account {account_id} holds {accounts[account_id].currency}, not {currency}.",
-                extra={"account": str(account_id)},
-            )
+            raise currency_mismatch(accounts[account_id], currency)
 
 
 def transfer_create(

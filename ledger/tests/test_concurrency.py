@@ -1,35 +1,18 @@
 """Real threads, real commits: the ledger under contention never overdraws, deadlocks or loses money."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 
 from ledger import services
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transfer
 from ledger.tests.factories import AccountFactory, fund
+from ledger.tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_in_threads(n: int, work) -> list:
-    """Run work(i) in n threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(n)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
 
 
 def attempt(**kwargs) -> str:

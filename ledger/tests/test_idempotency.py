@@ -2,7 +2,6 @@
 
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from unittest import mock
 
@@ -15,6 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from ledger import idempotency
 from ledger.models import IdempotencyKey, Transfer
 from ledger.tests.factories import AccountFactory, fund
+from ledger.tests.threads import run_in_threads
 
 
 @pytest.fixture
@@ -201,20 +201,14 @@ def test_a_key_in_flight_is_a_409(auth_client, accounts):
 @pytest.mark.django_db(transaction=True)
 def test_a_storm_of_50_identical_requests_makes_exactly_one_transfer(user, accounts):
     token = str(AccessToken.for_user(user))
-    barrier = threading.Barrier(50)
 
     def send(_):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        try:
-            barrier.wait()
-            response = post(client, body(accounts), key="storm")
-            return response.status_code, response.content, response.get("Idempotent-Replayed")
-        finally:
-            connection.close()
+        response = post(client, body(accounts), key="storm")
+        return response.status_code, response.content, response.get("Idempotent-Replayed")
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(send, range(50)))
+    results = run_in_threads(50, send)
 
     statuses = Counter(status for status, _, _ in results)
     assert set(statuses) <= {201, 409}, statuses

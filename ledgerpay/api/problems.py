@@ -35,6 +35,12 @@ TITLES: dict[str, str] = {
     "hold_expired": "Hold expired",
     "invalid_state": "Invalid state",
     "amount_exceeds_hold": "Amount exceeds the hold",
+    "amount_exceeds_authorized": "Amount exceeds the authorization",
+    "amount_exceeds_refundable": "Amount exceeds what can still be refunded",
+    "webhook_signature_missing": "Webhook signature missing",
+    "webhook_signature_invalid": "Webhook signature invalid",
+    "webhook_signature_expired": "Webhook signature too old",
+    "webhook_payload_invalid": "Webhook payload invalid",
     "server_error": "Internal server error",
     "service_unavailable": "Service unavailable",
 }

@@ -65,12 +65,12 @@ def _call(payment: Payment, operation: str, call, *, message_id: str, request: d
         raise
 
 
-def _charge_operation(
-    payment: Payment, operation: str, call, *, message_id: str, request: dict, on_refused
+def _provider_operation(
+    payment: Payment, operation: str, call, *, message_id: str, request: dict, summary, on_answer, on_refused
 ) -> None:
-    """Call the provider about the payment's charge, record its answer, apply it."""
+    """Call the provider, put its answer on the timeline and apply it; a refusal goes to on_refused."""
     try:
-        charge = _call(payment, operation, call, message_id=message_id, request=request)
+        answer = _call(payment, operation, call, message_id=message_id, request=request)
     except ProviderRequestError as exc:
         on_refused(exc)
         return
@@ -79,9 +79,25 @@ def _charge_operation(
         type="provider_response",
         causation_id=message_id,
         request_id=message_id,
-        data={"operation": operation, **charge_summary(charge)},
+        data={"operation": operation, **summary(answer)},
     )
-    payment_apply_charge(payment_id=payment.pk, charge=charge, causation_id=message_id, source=operation)
+    on_answer(answer)
+
+
+def _charge_operation(payment: Payment, operation: str, call, *, message_id: str, request: dict, on_refused):
+    """A call about the payment's charge, whose answer moves the payment (forward only)."""
+    _provider_operation(
+        payment,
+        operation,
+        call,
+        message_id=message_id,
+        request=request,
+        summary=charge_summary,
+        on_answer=lambda charge: payment_apply_charge(
+            payment_id=payment.pk, charge=charge, causation_id=message_id, source=operation
+        ),
+        on_refused=on_refused,
+    )
 
 
 def payment_authorize(*, payment_id, message_id: str) -> None:
@@ -184,22 +200,21 @@ def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
                 idempotency_key=refund.provider_idempotency_key,
             )
 
-    try:
-        result = _call(payment, operation, call, message_id=message_id, request=request)
-    except ProviderRequestError as exc:
-        refund_apply(
+    _provider_operation(
+        payment,
+        operation,
+        call,
+        message_id=message_id,
+        request=request,
+        summary=refund_summary,
+        on_answer=lambda answer: refund_apply(
+            refund_id=refund.pk, provider_refund=answer, causation_id=message_id, source=operation
+        ),
+        on_refused=lambda exc: refund_apply(
             refund_id=refund.pk,
             provider_refund=None,
             causation_id=message_id,
             source=operation,
             failure=(exc.code, exc.message),
-        )
-        return
-    event_record(
-        payment=payment,
-        type="provider_response",
-        causation_id=message_id,
-        request_id=message_id,
-        data={"operation": operation, **refund_summary(result)},
+        ),
     )
-    refund_apply(refund_id=refund.pk, provider_refund=result, causation_id=message_id, source=operation)

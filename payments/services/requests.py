@@ -14,9 +14,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django_guid import get_guid
 
+from ledger import selectors as ledger_selectors
 from ledger import services as ledger
-from ledger.errors import LedgerError, not_found
-from ledger.models import Account, AccountStatus, TransferKind
+from ledger.errors import LedgerError, account_inactive, currency_mismatch, not_found
+from ledger.models import AccountStatus, TransferKind
 from ledger.services import SystemAccount
 
 from .. import locks
@@ -56,15 +57,11 @@ def payment_create(
     reference: str = "",
     metadata: dict | None = None,
 ) -> Payment:
-    account = Account.objects.filter(pk=account_id, owner=user).first()
-    if account is None:
-        raise not_found("account", account_id)
+    account = ledger_selectors.account_get(user=user, account_id=account_id)
     if account.currency != currency:
-        raise LedgerError(
-            "currency_mismatch", f"Account {account_id} holds {account.currency}, not {currency}."
-        )
+        raise currency_mismatch(account, currency)
     if account.status != AccountStatus.ACTIVE:
-        raise LedgerError("account_inactive", f"Account {account_id} is {account.status}.")
+        raise account_inactive(account)
     payment = Payment.objects.create(
         user=user,
         account=account,
