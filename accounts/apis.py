@@ -10,8 +10,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from ledgerpay.api.errors import ApiError
-from ledgerpay.api.schema import problem_responses
+from core.api.schema import problem_responses
+from core.errors import ApiError
 
 from .serializers import (
     LogoutInputSerializer,

@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ledgerpay.api.errors import ApiError
+from core.errors import ApiError
 
 from .models import User
 

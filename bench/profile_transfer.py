@@ -19,13 +19,12 @@ import json
 import os
 import pstats
 import random
-import statistics
 import sys
 import time
 import types
 import uuid
 
-from . import db, whatif
+from . import db
 from .transfers import DEFAULT_BROKER_URL, DEFAULT_REDIS_URL, bench_env
 
 
@@ -33,35 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_transfer", description=__doc__)
     parser.add_argument("--n", type=int, default=300, help="iterations per layer (300)")
     parser.add_argument("--cprofile", type=int, default=0, metavar="TOP", help="also cProfile the request")
-    parser.add_argument(
-        "--whatif",
-        type=whatif.parse,
-        default=(),
-        metavar="NAME[,NAME…]",
-        help=f"app changes to patch in ({', '.join(whatif.CHOICES)})",
-    )
-    parser.add_argument(
-        "--ab",
-        type=whatif.parse,
-        default=(),
-        metavar="NAME[,NAME…]",
-        help=f"A/B: alternate blocks of requests without and with these code changes "
-        f"({', '.join(whatif.CODE_WHATIFS)}) and compare medians; robust to machine noise",
-    )
-    parser.add_argument("--rounds", type=int, default=15, help="A/B rounds (15)")
     args = parser.parse_args(argv)
-    if set(args.ab) - set(whatif.CODE_WHATIFS):
-        parser.error(f"--ab takes only {', '.join(whatif.CODE_WHATIFS)}")
 
     server = db.server_resolve()
     options = types.SimpleNamespace(redis_url=DEFAULT_REDIS_URL, broker_url=DEFAULT_BROKER_URL)
     os.environ.update(bench_env(server, options))
-    os.environ[whatif.ENV] = ",".join(args.whatif)
     import django
 
-    whatif.apply_settings()
     django.setup()
-    whatif.apply_code()
     from django.core.wsgi import get_wsgi_application
     from django.db import connection, transaction
     from django.test import RequestFactory
@@ -72,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from core.api.parsers import ExactJSONParser
     from ledger import idempotency, services
     from ledger.models import Account
     from ledger.serializers import TransferCreateInputSerializer, TransferOutputSerializer
-    from ledgerpay.api.parsers import ExactJSONParser
 
     user = User.objects.filter(email="bench-0@bench.invalid").first()
     if user is None:
@@ -191,10 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         ("  services.transfer_create in its own transaction", service_only),
         ("  TransferOutputSerializer + JSONRenderer", output_render),
     ]
-    print(
-        f"{args.n} iterations per layer, sequential, in-process (PostgreSQL {db.server_version(server)}); "
-        f"what-ifs: {', '.join(args.whatif) or 'none'}\n"
-    )
+    print(f"{args.n} iterations per layer, sequential, in-process (PostgreSQL {db.server_version(server)})\n")
     print("| layer | CPU ms | wall ms | SQL statements |\n|---|---|---|---|")
     for name, func in layers:
         for _ in range(20):
@@ -218,38 +193,6 @@ def main(argv: list[str] | None = None) -> int:
     connection.force_debug_cursor = False
     for query in queries.captured_queries:
         print("  " + query["sql"][:110])
-
-    if args.ab:
-        patches = whatif.CodePatches(args.ab)
-        samples: dict[str, list[tuple[float, float]]] = {"without": [], "with": []}
-        block = max(10, args.n // 10)
-        for _ in range(args.rounds):
-            for variant in ("without", "with"):
-                if variant == "with":
-                    patches.on()
-                else:
-                    patches.off()
-                full_request()
-                cpu0, wall0 = time.process_time(), time.perf_counter()
-                for _ in range(block):
-                    full_request()
-                samples[variant].append(
-                    (
-                        (time.process_time() - cpu0) * 1000 / block,
-                        (time.perf_counter() - wall0) * 1000 / block,
-                    )
-                )
-        patches.off()
-        print(f"\nA/B of {', '.join(args.ab)}: {args.rounds} rounds of {block} requests each way, medians")
-        print("| variant | CPU ms/request | wall ms/request |\n|---|---|---|")
-        for variant, values in samples.items():
-            cpu = statistics.median(v[0] for v in values)
-            wall = statistics.median(v[1] for v in values)
-            print(f"| {variant} | {cpu:.2f} | {wall:.2f} |")
-        saved = statistics.median(
-            a[0] - b[0] for a, b in zip(samples["without"], samples["with"], strict=True)
-        )
-        print(f"CPU saved per request (median of paired rounds): {saved:.2f} ms")
 
     if args.cprofile:
         profile = cProfile.Profile()

@@ -7,7 +7,7 @@ Per transfer (the API path's ledger work, without Django, DRF, HTTP or JSON):
   INSERT INTO ledger_entry … (2 rows, balance_after computed from the locked balances)
   UPDATE ledger_account … (both rows in one statement, as bulk_update does)
   COMMIT                                                                       -- deferred triggers fire
-The `idem` variant adds what ledger.idempotency does around it: the key claimed by
+The `idem` variant adds what core.idempotency does around it: the key claimed by
 INSERT … ON CONFLICT DO NOTHING in its own commit, then locked FOR UPDATE NOWAIT inside the
 transaction and marked completed with a stored response before COMMIT. Statements are
 prepared by psycopg after their fifth use, as any tuned client would.

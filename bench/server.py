@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-from . import whatif
 from .db import PROJECT_DIR
 
 
@@ -56,9 +55,9 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master we started; `stop` ends it (and so its workers) by its pid."""
 
-    def __init__(self, config: ServerConfig, env: dict, log_path: Path, *, whatifs: tuple[str, ...] = ()):
+    def __init__(self, config: ServerConfig, env: dict, log_path: Path):
         self.config = config
-        self.label = " +".join([str(config), *whatifs])
+        self.label = str(config)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -68,7 +67,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "bench.wsgi:application" if whatifs else "ledgerpay.wsgi:application",
+                "ledgerpay.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 *config.gunicorn_args(),
@@ -82,7 +81,7 @@ class Gunicorn:
                 "-",
             ],
             cwd=PROJECT_DIR,
-            env={**env, whatif.ENV: ",".join(whatifs)},
+            env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import cpu, db, load, rawsql, report, whatif
+from . import cpu, db, load, rawsql, report
 from .server import Gunicorn, ServerConfig
 
 MIXES = ("uniform", "hot")
@@ -47,14 +47,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[ServerConfig("sync", 4)],
         metavar="CONFIG",
         help="gunicorn configs: sync:W or gthread:WxT (sync:4)",
-    )
-    parser.add_argument(
-        "--whatif",
-        type=whatif.parse,
-        action="append",
-        default=[],
-        metavar="NAME[,NAME…]",
-        help=f"also run the API with these app changes patched in, one variant per flag ({', '.join(whatif.CHOICES)})",
     )
     parser.add_argument("--mixes", nargs="+", choices=MIXES, default=list(MIXES))
     parser.add_argument(
@@ -322,16 +314,14 @@ def main(argv: list[str] | None = None) -> int:
         ok, output = db.check_ledger(env)
         all_ok &= ok
         print("  check_ledger after the SQL ceiling: " + output.splitlines()[-1])
-        variants = [(), *args.whatif]
         for config in args.servers:
-            for whatifs in variants:
-                log = workdir / f"gunicorn-{config}-{clients}{''.join('-' + name for name in whatifs)}.log"
-                with Gunicorn(config, env, log, whatifs=whatifs) as gunicorn:
-                    gunicorn.wait_ready()
-                    trees["gunicorn"] = gunicorn.pid
-                    for mix in args.mixes:
-                        all_ok &= runner.api(gunicorn, clients, mix, env)
-                trees["gunicorn"] = None
+            log = workdir / f"gunicorn-{config}-{clients}.log"
+            with Gunicorn(config, env, log) as gunicorn:
+                gunicorn.wait_ready()
+                trees["gunicorn"] = gunicorn.pid
+                for mix in args.mixes:
+                    all_ok &= runner.api(gunicorn, clients, mix, env)
+            trees["gunicorn"] = None
     redis_flush(args.redis_url)
 
     verdicts = runner.ratios()

@@ -2,28 +2,9 @@
 
 from django.contrib import admin
 
-from .models import Account, Entry, IdempotencyKey, Transfer
-from .money import format_amount
+from core.admin import ReadOnlyAdmin, money
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def money(field: str, label: str):
-    @admin.display(description=label, ordering=field)
-    def show(obj):
-        value = getattr(obj, field)
-        return "" if value is None else f"{format_amount(value, obj.currency)} {obj.currency}"
-
-    return show
+from .models import Account, Entry, Transfer
 
 
 class EntryInline(admin.TabularInline):
@@ -86,20 +67,3 @@ class EntryAdmin(ReadOnlyAdmin):
     search_fields = ("transfer__id", "account__id")
     list_select_related = ("transfer", "account")
     date_hierarchy = "created_at"
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = (
-        "key",
-        "user",
-        "request_method",
-        "request_path",
-        "status",
-        "response_status",
-        "created_at",
-        "expires_at",
-    )
-    list_filter = ("status", "response_status")
-    search_fields = ("key", "user__email")
-    exclude = ("response_body",)

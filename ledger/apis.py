@@ -5,13 +5,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledgerpay.api.pagination import NewestFirstCursorPagination, PageNumberPagination
-from ledgerpay.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.api.pagination import NewestFirstCursorPagination, PageNumberPagination
+from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.fields import amount_to_minor
+from core.idempotency import idempotent_response
+from core.money import format_amount
 
 from . import selectors, services
-from .fields import amount_to_minor
-from .idempotency import idempotent_response
-from .money import format_amount
 from .serializers import (
     AccountCreateInputSerializer,
     AccountOutputSerializer,

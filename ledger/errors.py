@@ -1,6 +1,6 @@
 """Expected failures of ledger operations, each with a stable code the API shows as a problem."""
 
-from ledgerpay.api.errors import ApiError
+from core.errors import ApiError
 
 
 class LedgerError(ApiError):

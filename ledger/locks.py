@@ -8,28 +8,19 @@ accounts; nothing locks an account and then a transfer.
 from collections.abc import Iterable
 from uuid import UUID
 
-from .models import Account, IdempotencyKey, Transfer
+from core.locks import row_lock, rows_lock
+
+from .models import Account, Transfer
 
 
 def accounts_lock(ids: Iterable[UUID]) -> dict[UUID, Account]:
-    ordered = sorted(set(ids))
-    locked = Account.objects.filter(pk__in=ordered).order_by("pk").select_for_update(of=("self",))
-    return {account.pk: account for account in locked}
+    return {account.pk: account for account in rows_lock(Account.objects.all(), ids)}
 
 
 def transfer_lock(transfer_id: UUID) -> Transfer | None:
-    return Transfer.objects.select_for_update(of=("self",)).filter(pk=transfer_id).first()
+    return row_lock(Transfer.objects.all(), transfer_id)
 
 
 def transfers_lock_skip_locked(ids: Iterable[UUID]) -> list[Transfer]:
     """Lock the transfers nobody else holds (for background sweeps), in id order."""
-    return list(
-        Transfer.objects.filter(pk__in=sorted(set(ids)))
-        .order_by("pk")
-        .select_for_update(of=("self",), skip_locked=True)
-    )
-
-
-def idempotency_key_lock_nowait(*, user, key: str) -> IdempotencyKey:
-    """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight."""
-    return IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)
+    return rows_lock(Transfer.objects.all(), ids, skip_locked=True)

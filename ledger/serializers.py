@@ -5,8 +5,9 @@ from datetime import timedelta
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
-from .money import format_amount
+from core.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
+from core.money import format_amount
+
 from .selectors import transfer_entries
 
 

@@ -2,14 +2,10 @@
 
 from celery import shared_task
 
-from . import idempotency, services
+from . import services
+from .task_names import HOLD_EXPIRE_DUE
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=HOLD_EXPIRE_DUE, ignore_result=True)
 def hold_expire_due() -> int:
     return services.hold_expire_due()
-
-
-@shared_task(ignore_result=True)
-def idempotency_key_purge() -> int:
-    return idempotency.idempotency_key_purge()

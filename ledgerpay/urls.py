@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ledgerpay.api import views
+from core.api import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/v1/", include("payments.urls")),
 ]
 
-handler400 = "ledgerpay.api.views.bad_request"
-handler403 = "ledgerpay.api.views.permission_denied"
-handler404 = "ledgerpay.api.views.not_found"
-handler500 = "ledgerpay.api.views.server_error"
+handler400 = "core.api.views.bad_request"
+handler403 = "core.api.views.permission_denied"
+handler404 = "core.api.views.not_found"
+handler500 = "core.api.views.server_error"

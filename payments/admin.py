@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ledger.admin import ReadOnlyAdmin, money
+from core.admin import ReadOnlyAdmin, money
 
 from .models import DeadLetter, OutboxMessage, Payment, PaymentEvent, ProviderWebhook, Refund
 

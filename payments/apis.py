@@ -6,9 +6,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger.idempotency import idempotent_response
-from ledgerpay.api.pagination import PageNumberPagination
-from ledgerpay.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.api.pagination import PageNumberPagination
+from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.idempotency import idempotent_response
 
 from . import selectors, services
 from .serializers import (

@@ -9,20 +9,29 @@ from uuid import UUID
 
 from django.db.models import Q
 
+from accounts.models import User
+from core.locks import row_lock
+
 from .models import DeadLetter, OutboxMessage, Payment, Refund
 
 
 def payment_lock(payment_id: UUID) -> Payment:
-    return Payment.objects.select_for_update(of=("self",)).get(pk=payment_id)
+    payment = row_lock(Payment.objects.all(), payment_id)
+    if payment is None:
+        raise Payment.DoesNotExist(f"No payment {payment_id}.")
+    return payment
 
 
-def payment_lock_owned(*, user, payment_id: UUID) -> Payment | None:
+def payment_lock_owned(*, user: User, payment_id: UUID) -> Payment | None:
     """The user's payment, locked; None when it is not theirs (or does not exist)."""
-    return Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id, user=user).first()
+    return row_lock(Payment.objects.filter(user=user), payment_id)
 
 
 def refund_lock(refund_id: UUID) -> Refund:
-    return Refund.objects.select_for_update(of=("self",)).get(pk=refund_id)
+    refund = row_lock(Refund.objects.all(), refund_id)
+    if refund is None:
+        raise Refund.DoesNotExist(f"No refund {refund_id}.")
+    return refund
 
 
 def outbox_lock_due(*, now: datetime, limit: int) -> list[OutboxMessage]:

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .locks import outbox_lock_due
-from .models import OutboxMessage
+from .models import OutboxMessage, Payment
+from .task_names import PaymentTask
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,19 @@ def outbox_enqueue(
         correlation_id=correlation_id,
         causation_id=causation_id,
         available_at=now + (delay or timedelta(0)),
+    )
+
+
+def payment_task_enqueue(
+    *, payment: Payment, task: PaymentTask, causation_id: str, refund_id: str | None = None
+) -> OutboxMessage:
+    """Put a provider task for this payment on the outbox, in the caller's transaction, carrying the
+    payment's correlation id; causation_id is the timeline event that asked for it."""
+    kwargs = {"payment_id": str(payment.pk)}
+    if refund_id is not None:
+        kwargs["refund_id"] = refund_id
+    return outbox_enqueue(
+        task=task, kwargs=kwargs, correlation_id=payment.correlation_id, causation_id=causation_id
     )
 
 

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from ledger.errors import not_found
+from core.errors import not_found
 
 from .models import Payment, PaymentEvent
 

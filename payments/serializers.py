@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ledger.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
+from core.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
 
 from .models import CaptureMethod, PaymentStatus
 

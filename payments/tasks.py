@@ -13,6 +13,7 @@ from django.conf import settings
 from . import services
 from .outbox import outbox_relay_once
 from .providers import ProviderTimeout, ProviderUnavailable
+from .task_names import OUTBOX_RELAY, PAYMENTS_RECOVER_STUCK, PaymentTask
 
 
 class ProviderTask(Task):
@@ -34,32 +35,32 @@ class ProviderTask(Task):
         )
 
 
-@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_authorize")
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.AUTHORIZE)
 def provider_authorize(self, payment_id: str) -> None:
     services.payment_authorize(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_capture")
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CAPTURE)
 def provider_capture(self, payment_id: str) -> None:
     services.payment_capture(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_cancel")
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CANCEL)
 def provider_cancel(self, payment_id: str) -> None:
     services.payment_cancel(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name="payments.tasks.provider_refund")
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.REFUND)
 def provider_refund(self, payment_id: str, refund_id: str) -> None:
     services.refund_execute(payment_id=payment_id, refund_id=refund_id, message_id=self.request.id or "")
 
 
-@shared_task(name="payments.tasks.payments_recover_stuck", ignore_result=True)
+@shared_task(name=PAYMENTS_RECOVER_STUCK, ignore_result=True)
 def payments_recover_stuck() -> dict:
     return services.payments_recover_stuck()
 
 
-@shared_task(name="payments.tasks.outbox_relay", ignore_result=True)
+@shared_task(name=OUTBOX_RELAY, ignore_result=True)
 def outbox_relay() -> int:
     """A backstop for deployments without the relay process: publishes what is due."""
     return outbox_relay_once()

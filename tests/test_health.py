@@ -2,7 +2,7 @@
 
 import pytest
 
-from ledgerpay.api import views
+from core.api import views
 from ledgerpay.celery import app as celery_app
 
 CLOSED_PORT_BROKER = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
@@ -101,7 +101,7 @@ def test_readyz_logs_which_check_failed(api_client, monkeypatch, caplog):
 
     monkeypatch.setitem(views.CHECKS, "cache", cache_down)
 
-    with caplog.at_level("WARNING", logger="ledgerpay.api.views"):
+    with caplog.at_level("WARNING", logger="core.api.views"):
         api_client.get("/readyz")
 
     assert any(

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.money import MAX_AMOUNT_MINOR, AmountError, format_amount, parse_amount, validate_currency
+from core.money import MAX_AMOUNT_MINOR, AmountError, format_amount, parse_amount, validate_currency
 
 # --- parse_amount: accepted ----------------------------------------------------------------------
 
@@ -376,7 +376,7 @@ def test_nan_or_infinity_amount_is_400_malformed_request(post_transfer, constant
 def test_exact_json_parser_keeps_fractions_as_decimal():
     from io import BytesIO
 
-    from ledgerpay.api.parsers import ExactJSONParser
+    from core.api.parsers import ExactJSONParser
 
     data = ExactJSONParser().parse(BytesIO(b'{"a": 0.1, "b": 3}'))
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django_guid.log_filters import CorrelationId
 from pythonjsonlogger.json import JsonFormatter
 
-from ledgerpay.api import views
+from core.api import views
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -104,11 +104,11 @@ def test_request_id_is_on_log_records_emitted_during_the_request(api_client, cap
 @pytest.mark.django_db
 def test_request_id_is_on_application_log_records(api_client, caplog_with_request_id, cache_down):
     caplog = caplog_with_request_id
-    with caplog.at_level(logging.WARNING, logger="ledgerpay.api.views"):
+    with caplog.at_level(logging.WARNING, logger="core.api.views"):
         response = api_client.get("/readyz", HTTP_X_REQUEST_ID="readiness-probe-1")
 
     assert response.status_code == 503
-    records = [record for record in caplog.records if record.name == "ledgerpay.api.views"]
+    records = [record for record in caplog.records if record.name == "core.api.views"]
     assert records
     assert {record.correlation_id for record in records} == {"readiness-probe-1"}
 

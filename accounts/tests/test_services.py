@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from accounts.models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, OPERATORS_GROUP, STAFF_GROUPS, User
 from accounts.services import staff_user_ensure, user_register
 from accounts.tests.factories import PASSWORD, UserFactory
-from ledgerpay.api.errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

@@ -256,7 +256,9 @@ class TestTransfers:
         from unittest import mock
 
         hold = create_transfer(auth_client, *pair, "30.00", pending=True, expires_in=60).json()
-        with mock.patch("ledger.services.timezone.now", return_value=timezone.now() + timedelta(minutes=2)):
+        with mock.patch(
+            "ledger.services.holds.timezone.now", return_value=timezone.now() + timedelta(minutes=2)
+        ):
             response = auth_client.post(
                 f"/api/v1/transfers/{hold['id']}/post", format="json", HTTP_IDEMPOTENCY_KEY="late"
             )

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from core.testing import run_in_threads
 from ledger import services
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transfer
 from ledger.tests.factories import AccountFactory, fund
-from ledger.tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from ledger import idempotency
-from ledger.models import IdempotencyKey, Transfer
+from core import idempotency
+from core.models import IdempotencyKey
+from core.testing import run_in_threads
+from ledger.models import Transfer
 from ledger.tests.factories import AccountFactory, fund
-from ledger.tests.threads import run_in_threads
 
 
 @pytest.fixture
@@ -154,7 +155,7 @@ def test_the_default_retention_is_24_hours(auth_client, accounts):
 @pytest.mark.django_db(transaction=True)
 def test_a_crash_before_commit_leaves_nothing_so_the_retry_runs_afresh(auth_client, accounts):
     with (
-        mock.patch("ledger.services._save", side_effect=RuntimeError("worker died")),
+        mock.patch("ledger.services.postings._save", side_effect=RuntimeError("worker died")),
         pytest.raises(RuntimeError),
     ):
         post(auth_client, body(accounts))

@@ -245,7 +245,7 @@ def _post_later(hold):
     from unittest import mock
 
     later = hold.expires_at + timedelta(seconds=1)
-    with mock.patch("ledger.services.timezone.now", return_value=later):
+    with mock.patch("ledger.services.holds.timezone.now", return_value=later):
         return services.hold_post(transfer_id=hold.pk)
 
 

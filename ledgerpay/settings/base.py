@@ -11,6 +11,10 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.task_names import IDEMPOTENCY_KEY_PURGE
+from ledger.task_names import HOLD_EXPIRE_DUE
+from payments.task_names import OUTBOX_RELAY, PAYMENTS_RECOVER_STUCK, PROVIDER_TASKS_PATTERN
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
 
@@ -37,13 +41,14 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "django_guid",
+    "core",
     "accounts",
     "ledger",
     "payments",
 ]
 
 MIDDLEWARE = [
-    "ledgerpay.api.middleware.RequestIdSanitizerMiddleware",
+    "core.api.middleware.RequestIdSanitizerMiddleware",
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,7 +153,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
 CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}celery"
 PAYMENTS_QUEUE = f"{CELERY_QUEUE_PREFIX}provider"
-CELERY_TASK_ROUTES = {"payments.tasks.provider_*": {"queue": PAYMENTS_QUEUE}}
+CELERY_TASK_ROUTES = {PROVIDER_TASKS_PATTERN: {"queue": PAYMENTS_QUEUE}}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -158,21 +163,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "ledger-hold-expire-due": {"task": "ledger.tasks.hold_expire_due", "schedule": 30.0},
-    "ledger-idempotency-key-purge": {"task": "ledger.tasks.idempotency_key_purge", "schedule": 3600.0},
-    "payments-recover-stuck": {"task": "payments.tasks.payments_recover_stuck", "schedule": 30.0},
-    "payments-outbox-relay-backstop": {"task": "payments.tasks.outbox_relay", "schedule": 10.0},
+    "ledger-hold-expire-due": {"task": HOLD_EXPIRE_DUE, "schedule": 30.0},
+    "core-idempotency-key-purge": {"task": IDEMPOTENCY_KEY_PURGE, "schedule": 3600.0},
+    "payments-recover-stuck": {"task": PAYMENTS_RECOVER_STUCK, "schedule": 30.0},
+    "payments-outbox-relay-backstop": {"task": OUTBOX_RELAY, "schedule": 10.0},
 }
 
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["ledgerpay.api.parsers.ExactJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.ExactJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ledgerpay.api.exception_handler.problem_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "ledgerpay.api.pagination.PageNumberPagination",
+    "EXCEPTION_HANDLER": "core.api.exception_handler.problem_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"login_failures": env.str("LOGIN_FAILURE_RATE", default="10/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

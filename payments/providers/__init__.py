@@ -28,7 +28,6 @@ from .base import (
 )
 
 __all__ = [
-    "DEFAULT_PAYMENT_PROVIDERS",
     "ChargeRequest",
     "PaymentProvider",
     "ProviderCharge",
@@ -45,24 +44,6 @@ __all__ = [
     "provider_config",
 ]
 
-# Development defaults: two local sandbox processes (see `manage.py run_sandbox_provider`).
-DEFAULT_PAYMENT_PROVIDERS: dict[str, dict[str, Any]] = {
-    "sandbox": {
-        "class": "payments.providers.sandbox.SandboxProvider",
-        "base_url": "http://127.0.0.1:8100",
-        "api_key": "sk_sandbox_primary",
-        "webhook_secret": "whsec_sandbox_primary",
-        "timeout_seconds": 10,
-    },
-    "sandbox_secondary": {
-        "class": "payments.providers.sandbox.SandboxProvider",
-        "base_url": "http://127.0.0.1:8101",
-        "api_key": "sk_sandbox_secondary",
-        "webhook_secret": "whsec_sandbox_secondary",
-        "timeout_seconds": 10,
-    },
-}
-
 _NOT_CONSTRUCTOR_OPTIONS = frozenset({"class", "webhook_url"})
 
 _cache: dict[tuple[int, str], tuple[dict[str, Any], PaymentProvider]] = {}
@@ -74,7 +55,7 @@ def provider_config(name: str) -> dict[str, Any]:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    providers = getattr(settings, "PAYMENT_PROVIDERS", DEFAULT_PAYMENT_PROVIDERS)
+    providers = settings.PAYMENT_PROVIDERS
     if name not in providers:
         raise ImproperlyConfigured(f"No payment provider named {name!r} in PAYMENT_PROVIDERS.")
     return dict(providers[name])
@@ -96,8 +77,10 @@ def get_provider(name: str) -> PaymentProvider:
         cached = _cache.get(key)
         if cached is not None and cached[0] == config:
             return cached[1]
+        if "class" not in config:
+            raise ImproperlyConfigured(f'Payment provider {name!r} has no "class" in PAYMENT_PROVIDERS.')
         try:
-            cls = import_string(config.get("class", "payments.providers.sandbox.SandboxProvider"))
+            cls = import_string(config["class"])
         except ImportError as exc:
             raise ImproperlyConfigured(f"Payment provider {name!r}: {exc}") from exc
         options = {k: v for k, v in config.items() if k not in _NOT_CONSTRUCTOR_OPTIONS}

@@ -12,30 +12,29 @@ from django.utils import timezone
 
 from .. import locks
 from ..models import DeadLetter, OutboxMessage, Payment, PaymentStatus, Refund, RefundStatus
-from ..outbox import outbox_enqueue
+from ..outbox import outbox_enqueue, payment_task_enqueue
 from ..providers import ProviderError, get_provider
+from ..task_names import PaymentTask
 from .outcomes import payment_apply_charge, payment_fail
 from .timeline import charge_summary, event_record
 
 logger = logging.getLogger(__name__)
 
 
-def _resend(payment: Payment, task: str, reason: str, **kwargs) -> None:
+def _resend(payment: Payment, task: PaymentTask, reason: str, *, refund_id: str | None = None) -> None:
     with transaction.atomic():
-        event = event_record(payment=payment, type="resent", data={"task": task, "reason": reason, **kwargs})
-        outbox_enqueue(
-            task=task,
-            kwargs={"payment_id": str(payment.pk), **kwargs},
-            correlation_id=payment.correlation_id,
-            causation_id=str(event.pk),
-        )
+        data = {"task": str(task), "reason": reason}
+        if refund_id is not None:
+            data["refund_id"] = refund_id
+        event = event_record(payment=payment, type="resent", data=data)
+        payment_task_enqueue(payment=payment, task=task, causation_id=str(event.pk), refund_id=refund_id)
 
 
 def payment_recover(payment: Payment, *, now=None) -> str:
     """Ask the provider what became of a payment stuck in processing, and act on it."""
     now = now or timezone.now()
     if not payment.provider:
-        _resend(payment, "payments.tasks.provider_authorize", "never sent")
+        _resend(payment, PaymentTask.AUTHORIZE, "never sent")
         return "resent"
     try:
         charge = get_provider(payment.provider).find_charge(idempotency_key=payment.provider_idempotency_key)
@@ -58,7 +57,7 @@ def payment_recover(payment: Payment, *, now=None) -> str:
             causation_id="recovery",
         )
         return "failed"
-    _resend(payment, "payments.tasks.provider_authorize", "no charge at the provider")
+    _resend(payment, PaymentTask.AUTHORIZE, "no charge at the provider")
     return "resent"
 
 
@@ -81,17 +80,15 @@ def payments_recover_stuck(*, now=None, limit: int = 100) -> dict[str, int]:
     )
     for payment in waiting[:limit]:
         if not pending_messages.filter(kwargs__payment_id=str(payment.pk)).exists():
-            task = "provider_capture" if payment.capture_requested_amount is not None else "provider_cancel"
-            _resend(payment, f"payments.tasks.{task}", "no answer yet")
+            task = PaymentTask.CAPTURE if payment.capture_requested_amount is not None else PaymentTask.CANCEL
+            _resend(payment, task, "no answer yet")
             Payment.objects.filter(pk=payment.pk).update(updated_at=now)
             count("resent")
     for refund in Refund.objects.filter(status=RefundStatus.PENDING, updated_at__lt=stale).select_related(
         "payment"
     )[:limit]:
         if not pending_messages.filter(kwargs__refund_id=str(refund.pk)).exists():
-            _resend(
-                refund.payment, "payments.tasks.provider_refund", "no answer yet", refund_id=str(refund.pk)
-            )
+            _resend(refund.payment, PaymentTask.REFUND, "no answer yet", refund_id=str(refund.pk))
             Refund.objects.filter(pk=refund.pk).update(updated_at=now)
             count("resent")
     return outcomes

@@ -14,27 +14,21 @@ from django.db import transaction
 from django.db.models import Sum
 from django_guid import get_guid
 
+from core.errors import not_found
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
-from ledger.errors import LedgerError, account_inactive, currency_mismatch, not_found
+from ledger.errors import account_inactive, currency_mismatch
 from ledger.models import AccountStatus, TransferKind
 from ledger.services import SystemAccount
 
 from .. import locks
+from ..errors import amount_exceeds_authorized, amount_exceeds_refundable, invalid_state
 from ..models import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
-from ..outbox import outbox_enqueue
+from ..outbox import payment_task_enqueue
+from ..task_names import PaymentTask
 from .timeline import event_record
 
 REFUND_HOLD = timedelta(days=30)  # the longest a hold may last; the provider answers long before
-
-
-def _enqueue(payment: Payment, task: str, event, **kwargs) -> None:
-    outbox_enqueue(
-        task=task,
-        kwargs={"payment_id": str(payment.pk), **kwargs},
-        correlation_id=payment.correlation_id,
-        causation_id=str(event.pk),
-    )
 
 
 def _owned(*, user, payment_id: UUID) -> Payment:
@@ -88,7 +82,7 @@ def payment_create(
             "account": str(account.pk),
         },
     )
-    _enqueue(payment, "payments.tasks.provider_authorize", event)
+    payment_task_enqueue(payment=payment, task=PaymentTask.AUTHORIZE, causation_id=str(event.pk))
     return payment
 
 
@@ -96,15 +90,12 @@ def _authorized(*, user, payment_id: UUID, action: str) -> Payment:
     """The caller's payment, locked, authorized and with no capture or cancellation under way."""
     payment = _owned(user=user, payment_id=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE:
-        raise LedgerError(
-            "invalid_state",
+        raise invalid_state(
             f"Payment {payment.pk} is {payment.status}; only an authorized payment "
-            f"that requires capture can be {action}.",
+            f"that requires capture can be {action}."
         )
     if payment.capture_requested_amount is not None or payment.cancel_requested:
-        raise LedgerError(
-            "invalid_state", f"Payment {payment.pk} already has a capture or cancellation under way."
-        )
+        raise invalid_state(f"Payment {payment.pk} already has a capture or cancellation under way.")
     return payment
 
 
@@ -113,13 +104,11 @@ def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None
     payment = _authorized(user=user, payment_id=payment_id, action="captured")
     amount = payment.amount if amount is None else amount
     if amount > payment.amount:
-        raise LedgerError(
-            "amount_exceeds_authorized", f"Cannot capture more than the {payment.amount} authorized."
-        )
+        raise amount_exceeds_authorized(payment.amount)
     payment.capture_requested_amount = amount
     payment.save(update_fields=["capture_requested_amount", "updated_at"])
     event = event_record(payment=payment, type="capture_requested", data={"amount": amount})
-    _enqueue(payment, "payments.tasks.provider_capture", event)
+    payment_task_enqueue(payment=payment, task=PaymentTask.CAPTURE, causation_id=str(event.pk))
     return payment
 
 
@@ -129,7 +118,7 @@ def payment_cancel_request(*, user, payment_id: UUID) -> Payment:
     payment.cancel_requested = True
     payment.save(update_fields=["cancel_requested", "updated_at"])
     event = event_record(payment=payment, type="cancel_requested")
-    _enqueue(payment, "payments.tasks.provider_cancel", event)
+    payment_task_enqueue(payment=payment, task=PaymentTask.CANCEL, causation_id=str(event.pk))
     return payment
 
 
@@ -138,19 +127,14 @@ def refund_create(*, user, payment_id: UUID, amount: int | None = None) -> Refun
     """Hold the refund on the client's account now (insufficient_funds if it cannot be held)."""
     payment = _owned(user=user, payment_id=payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
-        raise LedgerError(
-            "invalid_state",
-            f"Payment {payment.pk} is {payment.status}; only a succeeded payment can be refunded.",
+        raise invalid_state(
+            f"Payment {payment.pk} is {payment.status}; only a succeeded payment can be refunded."
         )
     pending = payment.refunds.filter(status=RefundStatus.PENDING).aggregate(total=Sum("amount"))["total"] or 0
     refundable = payment.amount_captured - payment.amount_refunded - pending
     amount = refundable if amount is None else amount
     if amount <= 0 or amount > refundable:
-        raise LedgerError(
-            "amount_exceeds_refundable",
-            f"At most {max(refundable, 0)} can still be refunded on payment {payment.pk}.",
-            extra={"refundable": max(refundable, 0)},
-        )
+        raise amount_exceeds_refundable(payment_id=payment.pk, refundable=refundable)
     clearing = ledger.system_account_get(code=SystemAccount.PROVIDER_CLEARING, currency=payment.currency)
     refund = Refund(payment=payment, amount=amount, currency=payment.currency)
     refund.hold = ledger.transfer_create(
@@ -168,5 +152,7 @@ def refund_create(*, user, payment_id: UUID, amount: int | None = None) -> Refun
     event = event_record(
         payment=payment, type="refund_requested", data={"refund_id": str(refund.pk), "amount": amount}
     )
-    _enqueue(payment, "payments.tasks.provider_refund", event, refund_id=str(refund.pk))
+    payment_task_enqueue(
+        payment=payment, task=PaymentTask.REFUND, causation_id=str(event.pk), refund_id=str(refund.pk)
+    )
     return refund

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 
-from ledgerpay.api.errors import ApiError
+from core.errors import ApiError
 
 from ..models import Payment, ProviderWebhook, Refund
 from ..providers import WebhookEvent, WebhookVerificationError, get_provider, provider_config

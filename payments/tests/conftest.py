@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.testing import wait_until
 from payments.providers.sandbox import SandboxProvider
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -37,20 +38,6 @@ FAST_OPTIONS: dict[str, Any] = {
     "webhook_retry_base": 0.1,
     "webhook_timeout": 2.0,
 }
-
-
-def wait_until(
-    predicate: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.02, what: str = ""
-) -> Any:
-    """Poll predicate until it returns something truthy; fail the test after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(interval)
 
 
 # --- webhook receiver -------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from core.testing import run_in_threads
 from ledger.models import Account
 from ledger.tests.factories import AccountFactory
-from ledger.tests.threads import run_in_threads
 from payments import services
 from payments.models import OutboxMessage, Payment, Refund
 from payments.providers import ProviderCharge

@@ -20,11 +20,12 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from accounts.tests.factories import UserFactory
+from core.testing import wait_until
 from ledger.models import Account, Entry, Transfer
 from ledger.tests.factories import AccountFactory, fund
 from payments import services
 from payments.models import DeadLetter, OutboxMessage, Payment, PaymentStatus
-from payments.tests.conftest import FAST_OPTIONS, SandboxProcess, wait_until
+from payments.tests.conftest import FAST_OPTIONS, SandboxProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rabbitmq, pytest.mark.redis]
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments.providers import DEFAULT_PAYMENT_PROVIDERS, get_provider
+from payments.providers import get_provider
 from payments.providers.base import (
     ChargeRequest,
     PaymentProvider,
@@ -574,11 +574,25 @@ def test_get_provider_reads_settings(settings):
         get_provider("missing")
 
 
-def test_get_provider_defaults_to_the_two_local_sandboxes(settings):
-    if hasattr(settings, "PAYMENT_PROVIDERS"):
-        del settings.PAYMENT_PROVIDERS
-    assert get_provider("sandbox").base_url == DEFAULT_PAYMENT_PROVIDERS["sandbox"]["base_url"]
-    assert get_provider("sandbox_secondary").base_url == "http://127.0.0.1:8101"
+def test_get_provider_builds_the_providers_the_settings_name(settings):
+    settings.PAYMENT_PROVIDERS = {
+        **settings.PAYMENT_PROVIDERS,
+        "sandbox_secondary": {
+            **settings.PAYMENT_PROVIDERS["sandbox_secondary"],
+            "base_url": "http://127.0.0.1:9",
+        },
+    }
+    assert get_provider("sandbox").base_url == settings.PAYMENT_PROVIDERS["sandbox"]["base_url"]
+    assert get_provider("sandbox_secondary").base_url == "http://127.0.0.1:9"
+
+
+def test_a_provider_without_a_class_is_improperly_configured(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    config = {k: v for k, v in settings.PAYMENT_PROVIDERS["sandbox"].items() if k != "class"}
+    settings.PAYMENT_PROVIDERS = {**settings.PAYMENT_PROVIDERS, "classless": config}
+    with pytest.raises(ImproperlyConfigured, match="class"):
+        get_provider("classless")
 
 
 def test_management_command_runs_the_sandbox(tmp_path):

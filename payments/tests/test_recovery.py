@@ -10,6 +10,7 @@ from ledger.models import Account
 from ledger.tests.factories import AccountFactory
 from payments import services
 from payments.models import OutboxMessage, PaymentStatus, RefundStatus
+from payments.task_names import PaymentTask
 from payments.tests.conftest import wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
@@ -30,14 +31,14 @@ def provider(sandbox_server, settings):
     return sandbox_server
 
 
-def run_outbox(task: str) -> None:
+def run_outbox(task: PaymentTask) -> None:
     """Do what the relay and a worker would do with the due messages for `task`."""
     for message in OutboxMessage.objects.filter(task=task, published_at__isnull=True):
         getattr(
             services,
             {
-                "payments.tasks.provider_refund": "refund_execute",
-                "payments.tasks.provider_authorize": "payment_authorize",
+                PaymentTask.REFUND: "refund_execute",
+                PaymentTask.AUTHORIZE: "payment_authorize",
             }[task],
         )(message_id=str(message.pk), **message.kwargs)
         OutboxMessage.objects.filter(pk=message.pk).update(published_at=timezone.now())
@@ -48,12 +49,12 @@ def test_a_refund_whose_webhook_was_lost_is_resolved_by_asking_the_provider(prov
     payment = services.payment_create(
         user=user, account_id=account.pk, amount=5_000, currency="USD", payment_method="pm_card_refund_fail"
     )
-    run_outbox("payments.tasks.provider_authorize")
+    run_outbox(PaymentTask.AUTHORIZE)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
 
     refund = services.refund_create(user=user, payment_id=payment.pk, amount=2_000)
-    run_outbox("payments.tasks.provider_refund")
+    run_outbox(PaymentTask.REFUND)
     refund.refresh_from_db()
     assert refund.status == RefundStatus.PENDING and refund.provider_refund_id  # the outcome comes by webhook
     wait_until(
@@ -64,7 +65,7 @@ def test_a_refund_whose_webhook_was_lost_is_resolved_by_asking_the_provider(prov
 
     later = timezone.now() + timedelta(hours=1)
     assert services.payments_recover_stuck(now=later) == {"resent": 1}
-    run_outbox("payments.tasks.provider_refund")
+    run_outbox(PaymentTask.REFUND)
     refund.refresh_from_db()
     assert refund.status == RefundStatus.FAILED
     account.refresh_from_db()

@@ -4,14 +4,17 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.errors import ApiError
 from ledger.errors import LedgerError
 from ledger.models import Account, Transfer
 from ledger.services import SystemAccount, system_account_get
 from ledger.tests.factories import AccountFactory
 from payments import services
+from payments.errors import PaymentError
 from payments.fees import capture_fee
 from payments.models import OutboxMessage, Payment, PaymentEvent, PaymentStatus, Refund
 from payments.providers import ProviderCharge, ProviderRefund
+from payments.task_names import PaymentTask
 from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +61,7 @@ def test_create_writes_the_payment_its_first_event_and_its_outbox_message(user):
     assert payment.status == PaymentStatus.PROCESSING
     assert list(payment.events.values_list("type", flat=True)) == ["created"]
     message = OutboxMessage.objects.get()
-    assert message.task == "payments.tasks.provider_authorize" and message.kwargs == {
-        "payment_id": str(payment.pk)
-    }
+    assert message.task == PaymentTask.AUTHORIZE and message.kwargs == {"payment_id": str(payment.pk)}
     assert message.published_at is None and message.correlation_id == payment.correlation_id
 
 
@@ -69,7 +70,7 @@ def test_create_writes_the_payment_its_first_event_and_its_outbox_message(user):
 )
 def test_create_refuses_a_foreign_or_mismatched_account(user, change, code):
     account = AccountFactory() if change.get("other") else AccountFactory(owner=user)
-    with pytest.raises(LedgerError) as excinfo:
+    with pytest.raises(ApiError) as excinfo:
         services.payment_create(
             user=user,
             account_id=account.pk,
@@ -170,28 +171,28 @@ class TestRequests:
     def test_capture_request_is_recorded_once(self):
         payment = self.authorized()
         services.payment_capture_request(user=payment.user, payment_id=payment.pk, amount=4_000)
-        with pytest.raises(LedgerError) as excinfo:
+        with pytest.raises(PaymentError) as excinfo:
             services.payment_capture_request(user=payment.user, payment_id=payment.pk, amount=4_000)
         assert excinfo.value.code == "invalid_state"
-        assert OutboxMessage.objects.filter(task="payments.tasks.provider_capture").count() == 1
+        assert OutboxMessage.objects.filter(task=PaymentTask.CAPTURE).count() == 1
 
     def test_capture_beyond_the_authorization_is_refused(self):
         payment = self.authorized()
-        with pytest.raises(LedgerError) as excinfo:
+        with pytest.raises(PaymentError) as excinfo:
             services.payment_capture_request(user=payment.user, payment_id=payment.pk, amount=10_001)
         assert excinfo.value.code == "amount_exceeds_authorized"
 
     def test_cancel_only_an_authorized_payment(self):
         payment = PaymentFactory()
-        with pytest.raises(LedgerError) as excinfo:
+        with pytest.raises(PaymentError) as excinfo:
             services.payment_cancel_request(user=payment.user, payment_id=payment.pk)
         assert excinfo.value.code == "invalid_state"
 
     def test_another_users_payment_is_not_found(self, user):
         payment = self.authorized()
-        with pytest.raises(LedgerError) as excinfo:
+        with pytest.raises(ApiError) as excinfo:
             services.payment_capture_request(user=user, payment_id=payment.pk)
-        assert excinfo.value.status == 404
+        assert (excinfo.value.code, excinfo.value.status) == ("not_found", 404)
 
 
 class TestRefunds:
@@ -210,7 +211,7 @@ class TestRefunds:
 
     def test_refunds_never_exceed_what_was_captured_including_pending_ones(self, paid):
         services.refund_create(user=paid.user, payment_id=paid.pk, amount=6_000)
-        with pytest.raises(LedgerError) as excinfo:
+        with pytest.raises(PaymentError) as excinfo:
             services.refund_create(user=paid.user, payment_id=paid.pk, amount=4_001)
         assert excinfo.value.code == "amount_exceeds_refundable"
         services.refund_create(user=paid.user, payment_id=paid.pk)  # the remaining 4_000

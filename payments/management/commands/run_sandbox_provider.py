@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.providers import DEFAULT_PAYMENT_PROVIDERS
 from payments.sandbox import server
 
 
@@ -37,8 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         name = options["name"]
-        providers = getattr(settings, "PAYMENT_PROVIDERS", DEFAULT_PAYMENT_PROVIDERS)
-        config = dict(providers.get(name) or DEFAULT_PAYMENT_PROVIDERS.get(name) or {})
+        config = dict(settings.PAYMENT_PROVIDERS.get(name) or {})
         if not config and not (options["api_key"] and options["port"] is not None):
             raise CommandError(f"No provider {name!r} in PAYMENT_PROVIDERS: pass --api-key and --port.")
 

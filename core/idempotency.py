@@ -29,11 +29,10 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from ledgerpay.api.errors import ApiError
-from ledgerpay.api.exception_handler import exception_problem
-from ledgerpay.api.problems import PROBLEM_CONTENT_TYPE
-
 from . import locks
+from .api.exception_handler import exception_problem
+from .api.problems import PROBLEM_CONTENT_TYPE
+from .errors import ApiError
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"

@@ -9,7 +9,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from .errors import ApiError
+from core.errors import ApiError
+
 from .problems import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger(__name__)

@@ -1,10 +1,14 @@
-"""The one exception type for expected failures that the API turns into problem details."""
+"""The base of every app's expected failures, which the API turns into problem details.
+
+Each app keeps its own error module with its own codes (ledger.errors.LedgerError,
+payments.errors.PaymentError); the exception handler renders any ApiError.
+"""
 
 
 class ApiError(Exception):
     """An expected, client-facing failure: a stable `code`, a human `detail`, an HTTP status.
 
-    Services raise it (or a subclass such as ledger.errors.LedgerError); the exception
+    Services raise a subclass of it (their app's error class); the exception
     handler renders it as an RFC 9457 problem.
     """
 
@@ -19,7 +23,7 @@ class ApiError(Exception):
         status: int | None = None,
         errors: dict[str, list[str]] | None = None,
         extra: dict | None = None,
-    ):
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -30,3 +34,8 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status})"
+
+
+def not_found(what: str, ident: object) -> ApiError:
+    """404 not_found for an object the caller named but cannot see (missing, or someone else's)."""
+    return ApiError("not_found", f"No {what} {ident}.", status=404)
