@@ -10,12 +10,13 @@ has confirmed, in the same transaction as the state change.
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from django.db import transaction
 
 from ledger import services as ledger
 from ledger.errors import LedgerError
-from ledger.models import TransferKind
+from ledger.models import TransferKind, TransferStatus
 from ledger.services import SystemAccount
 
 from ..fees import capture_fee
@@ -142,6 +143,31 @@ def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: st
 
 
 @transaction.atomic
+def payment_request_refused(
+    *, payment_id: UUID, operation: str, code: str, message: str, causation_id: str
+) -> Payment:
+    """The provider refused a capture or cancel: clear the request so the client can decide again.
+
+    Under the payment's lock, and only while the payment still waits for that request: a refusal that
+    arrives after the payment moved on (a webhook said it was captured, say) changes nothing.
+    """
+    payment = payment_lock(payment_id)
+    waiting = payment.capture_requested_amount is not None or payment.cancel_requested
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE or not waiting:
+        return payment
+    payment.capture_requested_amount, payment.cancel_requested = None, False
+    payment.save(update_fields=["capture_requested_amount", "cancel_requested", "updated_at"])
+    event_record(
+        payment=payment,
+        type=f"{operation}_refused",
+        causation_id=causation_id,
+        request_id=causation_id,
+        data={"code": code, "message": message},
+    )
+    return payment
+
+
+@transaction.atomic
 def payment_fail(*, payment_id, code: str, message: str, causation_id: str) -> Payment:
     """A definitive failure we decided on (the provider refused the request, or never answered)."""
     payment = payment_lock(payment_id)
@@ -174,7 +200,7 @@ def _post_refund(payment: Payment, refund: Refund, *, causation_id: str) -> None
         reason = exc.code
     hold = refund.hold
     hold.refresh_from_db()
-    if hold.status == "pending":
+    if hold.status == TransferStatus.PENDING:
         ledger.hold_void(transfer_id=hold.pk)
     clearing = ledger.system_account_get(code=SystemAccount.PROVIDER_CLEARING, currency=payment.currency)
     suspense = ledger.system_account_get(code=SystemAccount.SUSPENSE, currency=payment.currency)

@@ -14,9 +14,9 @@ import logging
 from django.conf import settings
 
 from ..breaker import breaker_is_open, provider_call
-from ..models import Payment, PaymentStatus, Refund, RefundStatus
+from ..models import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
 from ..providers import ChargeRequest, ProviderError, ProviderRequestError, get_provider
-from .outcomes import payment_apply_charge, payment_fail, refund_apply
+from .outcomes import payment_apply_charge, payment_fail, payment_request_refused, refund_apply
 from .timeline import charge_summary, event_record, refund_summary
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def payment_authorize(*, payment_id, message_id: str) -> None:
         amount=payment.amount,
         currency=payment.currency,
         payment_method=payment.payment_method,
-        capture=payment.capture_method == "automatic",
+        capture=payment.capture_method == CaptureMethod.AUTOMATIC,
         reference=str(payment.pk),
         metadata={str(k): str(v) for k, v in payment.metadata.items()},
     )
@@ -166,14 +166,13 @@ def payment_cancel(*, payment_id, message_id: str) -> None:
 
 
 def _request_refused(payment: Payment, operation: str, exc: ProviderRequestError, message_id: str) -> None:
-    """The provider refused a capture or cancel: record it and let the client decide again."""
-    Payment.objects.filter(pk=payment.pk).update(capture_requested_amount=None, cancel_requested=False)
-    event_record(
-        payment=payment,
-        type=f"{operation}_refused",
+    """The provider refused a capture or cancel: let the client decide again (applied by .outcomes)."""
+    payment_request_refused(
+        payment_id=payment.pk,
+        operation=operation,
+        code=exc.code,
+        message=exc.message,
         causation_id=message_id,
-        request_id=message_id,
-        data={"code": exc.code, "message": exc.message},
     )
 
 

@@ -94,22 +94,19 @@ def payments_recover_stuck(*, now=None, limit: int = 100) -> dict[str, int]:
     return outcomes
 
 
+@transaction.atomic
 def dead_letter_record(*, task: str, kwargs: dict, message_id: str, error: str, retries: int) -> DeadLetter:
-    correlation_id = ""
+    """Record work that exhausted its retries, and its timeline event, in one transaction."""
     payment_id = kwargs.get("payment_id")
-    if payment_id:
-        correlation_id = (
-            Payment.objects.filter(pk=payment_id).values_list("correlation_id", flat=True).first() or ""
-        )
+    payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
     letter = DeadLetter.objects.create(
         task=task,
         kwargs=kwargs,
         message_id=message_id,
         error=error[:5000],
         retries=retries,
-        correlation_id=correlation_id,
+        correlation_id=payment.correlation_id if payment is not None else "",
     )
-    payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
     if payment is not None:
         event_record(
             payment=payment,

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.testing import wait_until
 from ledger.models import Account
 from ledger.tests.factories import AccountFactory
 from payments import services
 from payments.models import OutboxMessage, PaymentStatus, RefundStatus
 from payments.task_names import PaymentTask
-from payments.tests.conftest import wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
