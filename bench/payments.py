@@ -49,6 +49,7 @@ import psycopg
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.db import manage as _manage
 from bench.transfers import redis_flush
+from payments.task_names import PaymentTask
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_DB = "ledgerpay_bench_payments"
@@ -654,7 +655,7 @@ TIMELINE_SQL = """
 SELECT p.id::text, p.status, p.provider,
        extract(epoch FROM p.created_at)::float8,
        (SELECT extract(epoch FROM min(o.published_at))::float8 FROM payments_outboxmessage o
-         WHERE o.task = 'payments.tasks.provider_authorize' AND o.kwargs->>'payment_id' = p.id::text),
+         WHERE o.task = %(authorize_task)s AND o.kwargs->>'payment_id' = p.id::text),
        extract(epoch FROM min(e.created_at) FILTER (WHERE e.type = 'provider_request'))::float8,
        extract(epoch FROM min(e.created_at) FILTER (WHERE e.type = 'provider_response'))::float8,
        extract(epoch FROM min(e.created_at)
@@ -685,7 +686,10 @@ class Timeline:
 
 def timelines(conninfo: str) -> dict[str, Timeline]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        return {row[0]: Timeline(*row[1:]) for row in conn.execute(TIMELINE_SQL)}
+        return {
+            row[0]: Timeline(*row[1:])
+            for row in conn.execute(TIMELINE_SQL, {"authorize_task": str(PaymentTask.AUTHORIZE)})
+        }
 
 
 def duplicated_captures(conninfo: str) -> int:

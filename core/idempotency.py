@@ -20,14 +20,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg.errors
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
 from . import locks
 from .api.exception_handler import exception_problem
@@ -55,7 +58,7 @@ class StoredResponse:
         return response
 
 
-def request_fingerprint(*, method: str, path: str, data) -> str:
+def request_fingerprint(*, method: str, path: str, data: object) -> str:
     """SHA-256 of method, path and the parsed body in canonical form (key order and spacing don't matter)."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
@@ -91,7 +94,7 @@ def _in_use() -> ApiError:
     )
 
 
-def _render(status: int, data) -> StoredResponse:
+def _render(status: int, data: object) -> StoredResponse:
     return StoredResponse(status=status, body=JSONRenderer().render(data), content_type=JSON_CONTENT_TYPE)
 
 
@@ -111,7 +114,7 @@ _CLAIM = """
 """
 
 
-def _claim(*, user, key: str, fingerprint: str, method: str, path: str) -> None:
+def _claim(*, user: AbstractBaseUser, key: str, fingerprint: str, method: str, path: str) -> None:
     """Create the key's row if it is new: one autocommitted statement, so every concurrent request with
     the key sees the same row (bulk_create would wrap it in BEGIN/COMMIT: three round trips)."""
     now = timezone.now()
@@ -132,7 +135,13 @@ def _claim(*, user, key: str, fingerprint: str, method: str, path: str) -> None:
 
 
 def idempotent_run(
-    *, user, key: str, fingerprint: str, method: str, path: str, operation: Callable[[], tuple[int, object]]
+    *,
+    user: AbstractBaseUser,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    operation: Callable[[], tuple[int, object]],
 ) -> StoredResponse:
     """Run `operation` (returning status and data to serialize) at most once for (user, key)."""
     cached = _cache_get_quietly(_cache_key(user.pk, key))
@@ -215,13 +224,13 @@ def _cache_quietly(key: str, value: dict, ttl: int) -> None:
         cache.set(key, value, ttl)
 
 
-def idempotency_key_purge(*, now=None) -> int:
+def idempotency_key_purge(*, now: datetime | None = None) -> int:
     """Delete expired keys. Returns how many."""
     deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted
 
 
-def idempotent_response(request, operation: Callable[[], tuple[int, object]]) -> HttpResponse:
+def idempotent_response(request: Request, operation: Callable[[], tuple[int, object]]) -> HttpResponse:
     """For API views: the Idempotency-Key header checked, the operation run once, the response replayable."""
     key = idempotency_key_validate(request.headers.get(HEADER))
     fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)

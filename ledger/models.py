@@ -177,7 +177,8 @@ class Transfer(models.Model):
                 name="ledger_transfer_posted_amount_within_amount",
             ),
             models.CheckConstraint(
-                condition=~Q(status="posted") | Q(posted_amount__isnull=False, posted_at__isnull=False),
+                condition=~Q(status=TransferStatus.POSTED)
+                | Q(posted_amount__isnull=False, posted_at__isnull=False),
                 name="ledger_transfer_posted_has_amount",
             ),
             # A payment is captured, and a refund taken, into the ledger once: their cause is unique.
@@ -191,7 +192,7 @@ class Transfer(models.Model):
             models.Index(
                 fields=["status", "expires_at"],
                 name="ledger_transfer_hold_due",
-                condition=Q(status="pending"),
+                condition=Q(status=TransferStatus.PENDING),
             ),
             models.Index(fields=["source", "-created_at"], name="ledger_transfer_source"),
             models.Index(fields=["destination", "-created_at"], name="ledger_transfer_destination"),

@@ -35,22 +35,22 @@ class ProviderTask(Task):
         )
 
 
-@shared_task(bind=True, base=ProviderTask, name=PaymentTask.AUTHORIZE)
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.AUTHORIZE.value)
 def provider_authorize(self, payment_id: str) -> None:
     services.payment_authorize(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CAPTURE)
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CAPTURE.value)
 def provider_capture(self, payment_id: str) -> None:
     services.payment_capture(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CANCEL)
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.CANCEL.value)
 def provider_cancel(self, payment_id: str) -> None:
     services.payment_cancel(payment_id=payment_id, message_id=self.request.id or "")
 
 
-@shared_task(bind=True, base=ProviderTask, name=PaymentTask.REFUND)
+@shared_task(bind=True, base=ProviderTask, name=PaymentTask.REFUND.value)
 def provider_refund(self, payment_id: str, refund_id: str) -> None:
     services.refund_execute(payment_id=payment_id, refund_id=refund_id, message_id=self.request.id or "")
 

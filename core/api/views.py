@@ -2,21 +2,23 @@
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .problems import TITLES, problem_body, problem_response
 
 logger = logging.getLogger(__name__)
 
 
-def safe_methods_only(view):
+def safe_methods_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET and HEAD (load balancers probe with HEAD); anything else is a problem 405, not HTML."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             response = problem_response(
                 problem_body(
@@ -31,7 +33,7 @@ def safe_methods_only(view):
 
 
 @safe_methods_only
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
@@ -57,7 +59,7 @@ CHECKS = {"database": _check_database, "broker": _check_broker, "cache": _check_
 
 
 @safe_methods_only
-def readyz(request):
+def readyz(request: HttpRequest) -> HttpResponse:
     results: dict[str, str] = {}
     for name, check in CHECKS.items():
         try:
@@ -79,20 +81,20 @@ def readyz(request):
 
 
 @safe_methods_only
-def problem_type_page(request, code: str):
+def problem_type_page(request: HttpRequest, code: str) -> HttpResponse:
     if code not in TITLES:
         return not_found(request)
     text = f'{code}: {TITLES[code]}\n\nLedgerPay answers this problem with the code "{code}".\n'
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(
         problem_body(code="not_found", status=404, detail=f"No resource at {request.path}.")
     )
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     return problem_response(
         problem_body(
             code="server_error", status=500, detail="An unexpected error occurred; it has been logged."
@@ -100,9 +102,9 @@ def server_error(request):
     )
 
 
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(problem_body(code="malformed_request", status=400, detail="Bad request."))
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(problem_body(code="permission_denied", status=403, detail="Permission denied."))

@@ -1,6 +1,7 @@
-# The IdempotencyKey model moves here from the ledger app. The table (ledger_idempotencykey) was
+# The IdempotencyKey model moves here from the ledger app. Its table (ledger_idempotencykey) is
 # created by ledger.0001_initial and keeps its name and rows: this migration only adds the model to
-# core's state; ledger.0004 removes it from the ledger's state.
+# core's state, and ledger.0004 (which runs after it) removes it from the ledger's state. core does
+# not depend on the ledger's migrations: it changes nothing in the database.
 
 import django.db.models.deletion
 from django.conf import settings
@@ -11,7 +12,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("ledger", "0003_transfer_ledger_transfer_one_posting_per_cause"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

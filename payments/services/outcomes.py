@@ -97,7 +97,7 @@ def _post_capture(payment: Payment, *, causation_id: str) -> None:
 
 
 @transaction.atomic
-def payment_apply_charge(*, payment_id, charge: ProviderCharge, causation_id: str, source: str) -> bool:
+def payment_apply_charge(*, payment_id: UUID, charge: ProviderCharge, causation_id: str, source: str) -> bool:
     """Move the payment to what the provider's charge says, if that is forward. Returns whether it moved
     (most webhooks arrive after the worker has already recorded the same answer: they change nothing)."""
     payment = payment_lock(payment_id)
@@ -168,7 +168,7 @@ def payment_request_refused(
 
 
 @transaction.atomic
-def payment_fail(*, payment_id, code: str, message: str, causation_id: str) -> Payment:
+def payment_fail(*, payment_id: UUID, code: str, message: str, causation_id: str) -> Payment:
     """A definitive failure we decided on (the provider refused the request, or never answered)."""
     payment = payment_lock(payment_id)
     if payment.status != PaymentStatus.PROCESSING:
@@ -230,7 +230,7 @@ def _post_refund(payment: Payment, refund: Refund, *, causation_id: str) -> None
 @transaction.atomic
 def refund_apply(
     *,
-    refund_id,
+    refund_id: UUID,
     provider_refund: ProviderRefund | None,
     causation_id: str,
     source: str,
