@@ -148,10 +148,11 @@ def settlement_lines_read(
         batches: dict[str, _Batch] = {}
         available_cache: dict[str, date] = {}
         while True:
+            starts_at = reader.line_num + 1
             try:
                 row = next(reader, None)
             except (csv.Error, UnicodeDecodeError) as exc:
-                raise SettlementReportError(reader.line_num + 1, f"not CSV: {exc}") from None
+                raise SettlementReportError(starts_at, f"not CSV: {exc}") from None
             if row is None:
                 break
             line = reader.line_num
