@@ -56,6 +56,7 @@ COLUMNS = (
 )
 _LINE_TYPES = {t.value: t for t in SettlementLineType}
 _CHUNK = 1 << 20
+_MEMO_SIZE = 1 << 16  # parsed amounts remembered per currency: bounded, so memory stays constant
 
 
 class SettlementReportError(ValueError):
@@ -75,7 +76,14 @@ class _Batch:
     closed_at: int = 0  # the line of its payout, 0 while open
 
 
-def _amount(text: str, currency: str, digits: int, column: str, line: int) -> int:
+def _amount(text: str, currency: str, digits: int, column: str, line: int, memo: dict[str, int]) -> int:
+    """A signed amount with exactly the currency's digits, through ledger.money's parse_amount.
+
+    memo (one per currency, bounded) skips parsing a text already seen: fees and common prices repeat.
+    """
+    minor = memo.get(text)
+    if minor is not None:
+        return minor
     negative = text.startswith("-")
     body = text[1:] if negative else text
     fraction = body.partition(".")[2] if "." in body else ""
@@ -88,7 +96,12 @@ def _amount(text: str, currency: str, digits: int, column: str, line: int) -> in
         minor = parse_amount(body, currency, allow_zero=True)
     except AmountError as exc:
         raise SettlementReportError(line, f"bad amount in {column}: {text!r} ({exc})") from None
-    return -minor if negative else minor
+    if negative:
+        minor = -minor
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[text] = minor
+    return minor
 
 
 def _timestamp(text: str, line: int) -> datetime:
@@ -145,6 +158,7 @@ def settlement_lines_read(
         (i_id, i_type, i_psp, i_merchant, i_batch, i_payout, i_created, i_available, i_currency,
          i_gross, i_fee, i_net) = (names.index(c) for c in COLUMNS)  # fmt: skip
         digits_of: dict[str, int] = {}
+        memos: dict[str, dict[str, int]] = {}
         batches: dict[str, _Batch] = {}
         available_cache: dict[str, date] = {}
         while True:
@@ -174,10 +188,13 @@ def settlement_lines_read(
                 except AmountError as exc:
                     raise SettlementReportError(line, f"unknown currency {currency!r} ({exc})") from None
                 digits_of[currency] = digits
-            gross = _amount(row[i_gross], currency, digits, "gross", line)
-            fee = _amount(row[i_fee], currency, digits, "fee", line)
-            net = _amount(row[i_net], currency, digits, "net", line)
-            if net != gross - fee:
+                memos[currency] = {}
+            memo = memos[currency]
+            gross = _amount(row[i_gross], currency, digits, "gross", line, memo)
+            fee = _amount(row[i_fee], currency, digits, "fee", line, memo)
+            net = gross - fee
+            if row[i_net] != format_amount(net, currency):  # also refuses a net in any other spelling
+                _amount(row[i_net], currency, digits, "net", line, memo)  # a bad amount says so first
                 raise SettlementReportError(
                     line, f"net {row[i_net]} is not gross {row[i_gross]} - fee {row[i_fee]}"
                 )
