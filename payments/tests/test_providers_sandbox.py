@@ -3,6 +3,7 @@ modes (flaky, timeout, refused connection, injected 503s), capture/cancel/refund
 webhooks, settlement, restarts, and get_provider(). No database needed.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -588,8 +589,10 @@ def test_get_provider_defaults_to_the_two_local_sandboxes(settings):
     assert get_provider("sandbox_secondary").base_url == "http://127.0.0.1:8101"
 
 
-def test_management_command_runs_the_sandbox(tmp_path):
+def test_management_command_runs_the_sandbox_with_the_providers_fee_rule(tmp_path):
     port_file = tmp_path / "port"
+    # The fee rule comes from PAYMENT_PROVIDERS (here through its environment variables).
+    env = {**os.environ, "PAYMENTS_SANDBOX_FEE_BPS": "150", "PAYMENTS_SANDBOX_FEE_FIXED": "7"}
     with (tmp_path / "log").open("wb") as log:
         process = subprocess.Popen(
             [
@@ -611,6 +614,7 @@ def test_management_command_runs_the_sandbox(tmp_path):
             cwd=PROJECT_DIR,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
     try:
         wait_until(lambda: port_file.exists() or process.poll() is not None, timeout=30, what="the command")
@@ -620,9 +624,10 @@ def test_management_command_runs_the_sandbox(tmp_path):
             api_key="sk_from_the_command_line",
             webhook_secret="unused",
         ) as provider:
-            assert provider.authorize(charge_request()).status == "succeeded"
+            assert provider.authorize(charge_request(amount=10_000)).status == "succeeded"
             with provider.settlement_report(day=datetime.now(UTC).date()) as report:
-                assert [x.line_type for x in report.lines()] == ["charge", "payout"]
+                lines = list(report.lines())
+            assert [(x.line_type, x.fee) for x in lines] == [("charge", 7 + 150), ("payout", 0)]
     finally:
         process.terminate()
         process.wait(timeout=10)
