@@ -257,7 +257,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "payments.sandbox",
+                "sandbox",
                 "--host",
                 "127.0.0.1",
                 "--port",

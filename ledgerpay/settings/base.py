@@ -214,6 +214,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", defau
 
 # --- Payments ---------------------------------------------------------------
 _PROVIDER_TIMEOUT = env.float("PAYMENTS_PROVIDER_TIMEOUT_SECONDS", default=5.0)
+# fee_bps/fee_fixed: each provider's processing fee (bps of the amount + fixed minor units) as its
+# contract says; reconciliation checks report fees against it, run_sandbox_provider starts the sandbox with it.
 PAYMENT_PROVIDERS = {
     "sandbox": {
         "class": "payments.providers.sandbox.SandboxProvider",
@@ -225,6 +227,8 @@ PAYMENT_PROVIDERS = {
             "PAYMENTS_SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhooks/sandbox"
         ),
         "timeout_seconds": _PROVIDER_TIMEOUT,
+        "fee_bps": env.int("PAYMENTS_SANDBOX_FEE_BPS", default=290),
+        "fee_fixed": env.int("PAYMENTS_SANDBOX_FEE_FIXED", default=30),
     },
     "sandbox_secondary": {
         "class": "payments.providers.sandbox.SandboxProvider",
@@ -238,6 +242,8 @@ PAYMENT_PROVIDERS = {
             default="http://127.0.0.1:8000/api/v1/webhooks/sandbox_secondary",
         ),
         "timeout_seconds": _PROVIDER_TIMEOUT,
+        "fee_bps": env.int("PAYMENTS_SANDBOX_SECONDARY_FEE_BPS", default=290),
+        "fee_fixed": env.int("PAYMENTS_SANDBOX_SECONDARY_FEE_FIXED", default=30),
     },
 }
 PAYMENTS_PRIMARY_PROVIDER = env.str("PAYMENTS_PRIMARY_PROVIDER", default="sandbox")

@@ -2,7 +2,9 @@
 
 settings.PAYMENT_PROVIDERS maps a provider name to {"class": dotted path, **constructor options}
 (base_url, api_key, webhook_secret, timeout_seconds, ...). "webhook_url" is read only by the
-run_sandbox_provider command (where the sandbox should deliver) and is not passed to the class.
+run_sandbox_provider command (where the sandbox should deliver) and is not passed to the class;
+"fee_bps" and "fee_fixed" are the provider's fee rule (provider_fee_rule(), for reconciliation; the
+sandbox is started with the same rule) and are not passed to the class either.
 Django is imported lazily so that the value types in base.py stay importable without settings.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from .base import (
     ChargeRequest,
+    FeeRule,
     PaymentProvider,
     ProviderCharge,
     ProviderError,
@@ -22,13 +25,16 @@ from .base import (
     ProviderTimeout,
     ProviderUnavailable,
     SettlementLine,
+    SettlementLineType,
     SettlementReport,
+    SettlementReportSource,
     WebhookEvent,
     WebhookVerificationError,
 )
 
 __all__ = [
     "ChargeRequest",
+    "FeeRule",
     "PaymentProvider",
     "ProviderCharge",
     "ProviderError",
@@ -37,14 +43,17 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "SettlementLine",
+    "SettlementLineType",
     "SettlementReport",
+    "SettlementReportSource",
     "WebhookEvent",
     "WebhookVerificationError",
     "get_provider",
     "provider_config",
+    "provider_fee_rule",
 ]
 
-_NOT_CONSTRUCTOR_OPTIONS = frozenset({"class", "webhook_url"})
+_NOT_CONSTRUCTOR_OPTIONS = frozenset({"class", "webhook_url", "fee_bps", "fee_fixed"})
 
 _cache: dict[tuple[int, str], tuple[dict[str, Any], PaymentProvider]] = {}
 _cache_lock = threading.Lock()
@@ -59,6 +68,16 @@ def provider_config(name: str) -> dict[str, Any]:
     if name not in providers:
         raise ImproperlyConfigured(f"No payment provider named {name!r} in PAYMENT_PROVIDERS.")
     return dict(providers[name])
+
+
+def provider_fee_rule(name: str) -> FeeRule:
+    """The provider's fee rule from settings (fee_bps, fee_fixed), what reconciliation checks fees against."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    config = provider_config(name)
+    if "fee_bps" not in config:
+        raise ImproperlyConfigured(f"Payment provider {name!r} has no fee_bps in PAYMENT_PROVIDERS.")
+    return FeeRule(bps=int(config["fee_bps"]), fixed=config.get("fee_fixed", 0))
 
 
 def get_provider(name: str) -> PaymentProvider:

@@ -7,14 +7,15 @@ provider JSON travels further into LedgerPay. Money is always an integer count o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
 from typing import Literal, Protocol, get_args, runtime_checkable
 
 ChargeStatus = Literal["pending", "requires_capture", "succeeded", "failed", "canceled"]
 RefundStatus = Literal["pending", "succeeded", "failed"]
-SettlementLineType = Literal["capture", "refund"]
 
 CHARGE_STATUSES: frozenset[str] = frozenset(get_args(ChargeStatus))
 REFUND_STATUSES: frozenset[str] = frozenset(get_args(RefundStatus))
@@ -104,24 +105,95 @@ class WebhookEvent:
     refund: ProviderRefund | None = None
 
 
-@dataclass(frozen=True)
-class SettlementLine:
-    """One money movement the provider settles. amount is always positive; type gives the direction."""
+class SettlementLineType(StrEnum):
+    """What a settlement report line is (the `line_type` column)."""
 
-    type: SettlementLineType
-    charge_id: str
-    refund_id: str | None
-    amount: int
-    fee: int
+    CHARGE = "charge"
+    REFUND = "refund"
+    FEE = "fee"
+    CHARGEBACK = "chargeback"
+    CHARGEBACK_REVERSAL = "chargeback_reversal"
+    ADJUSTMENT = "adjustment"
+    PAYOUT = "payout"
+
+
+class SettlementReportSource(StrEnum):
+    API = "api"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """One line of a provider's itemized settlement report (format: payments/providers/settlement.py).
+
+    Amounts are signed integer minor units of `currency`: money to the merchant is positive (a charge),
+    money going back is negative (a refund, a chargeback); net = gross - fee. A payout line closes its
+    batch: its net is what the provider pays out, and batch_net is the Σ net of the batch's other lines
+    as the parser counted them (they differ only in a wrong report; None on other lines).
+    line_number is the line in the CSV file (the header is line 1).
+    """
+
+    line_number: int
+    line_id: str
+    line_type: SettlementLineType
+    psp_reference: str
+    merchant_reference: str
+    batch_id: str
+    payout_id: str
+    created_at: datetime
+    available_on: date
     currency: str
-    occurred_at: datetime
+    gross: int
+    fee: int
+    net: int
+    batch_net: int | None = None
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """A provider's processing fee on a charge: basis points of the amount, rounded half up, plus a fixed
+    part in minor units (one value for every currency, or per currency: an unlisted one pays none)."""
+
+    bps: int
+    fixed: int | Mapping[str, int] = 0
+
+    def fee(self, amount: int, currency: str) -> int:
+        fixed = self.fixed if isinstance(self.fixed, int) else self.fixed.get(currency, 0)
+        return fixed + (amount * self.bps + 5_000) // 10_000
 
 
 @dataclass(frozen=True)
 class SettlementReport:
+    """One version of a provider's settlement report for one day, held as a CSV file on disk.
+
+    lines() streams and validates it (constant memory) and may raise SettlementReportError at any
+    line, the last included: apply what it yields in one transaction. A report fetched over the API
+    lives in a temporary file that close() (or leaving a `with` block) removes; a report given as a
+    file is never removed.
+    """
+
     provider: str
     day: date
-    lines: list[SettlementLine]
+    version: int
+    source: SettlementReportSource
+    path: Path
+    checksum: str  # sha256 hex digest of the file's bytes
+    size: int
+
+    def lines(self, *, allow_payout_mismatch: bool = False) -> Iterator[SettlementLine]:
+        from .settlement import settlement_lines_read
+
+        return settlement_lines_read(self.path, day=self.day, allow_payout_mismatch=allow_payout_mismatch)
+
+    def close(self) -> None:
+        if self.source == SettlementReportSource.API:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> SettlementReport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class ProviderError(Exception):
@@ -196,4 +268,6 @@ class PaymentProvider(Protocol):
         self, *, payload: bytes, headers: Mapping[str, str], now: datetime | None = None
     ) -> WebhookEvent: ...
 
-    def settlement_report(self, *, day: date) -> SettlementReport: ...
+    def settlement_report(self, *, day: date, version: int | None = None) -> SettlementReport:
+        """The day's report (the latest version unless one is asked for), downloaded to a file."""
+        ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -27,11 +27,11 @@ from .base import (
     ProviderRequestError,
     ProviderTimeout,
     ProviderUnavailable,
-    SettlementLine,
     SettlementReport,
     WebhookEvent,
     WebhookVerificationError,
 )
+from .settlement import settlement_report_download
 
 
 class _InvalidResponse(Exception):
@@ -98,21 +98,6 @@ def refund_from_json(data: Mapping[str, Any]) -> ProviderRefund:
     )
 
 
-def settlement_line_from_json(data: Mapping[str, Any]) -> SettlementLine:
-    kind = _str(data, "type")
-    if kind not in ("capture", "refund"):
-        raise _InvalidResponse(f"unknown settlement line type {kind!r}")
-    return SettlementLine(
-        type=kind,  # type: ignore[arg-type]
-        charge_id=_str(data, "charge"),
-        refund_id=_opt_str(data, "refund"),
-        amount=_int(data, "amount"),
-        fee=_int(data, "fee"),
-        currency=_str(data, "currency"),
-        occurred_at=_timestamp(data, "occurred_at"),
-    )
-
-
 def _segment(value: str) -> str:
     # An id is one path segment, whatever it contains.
     return quote(value, safe="")
@@ -128,7 +113,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 class SandboxProvider:
-    """PaymentProvider over the sandbox processor (payments.sandbox). Thread-safe; one connection pool."""
+    """PaymentProvider over the sandbox processor (the top-level sandbox package). Thread-safe; one connection pool."""
 
     def __init__(
         self,
@@ -208,6 +193,17 @@ class SandboxProvider:
                     "invalid_response", f"{method} {path}: {status} without a JSON object", True
                 )
             return data
+        self._raise_for_status(response, method, path, data)
+
+    @staticmethod
+    def _raise_for_status(response: httpx.Response, method: str, path: str, data: Any = None) -> NoReturn:
+        """Raise the ProviderError that an error answer (status >= 300) means."""
+        status = response.status_code
+        if data is None:
+            try:
+                data = response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                data = None
         error = data.get("error") if isinstance(data, dict) else None
         code = error.get("code") if isinstance(error, dict) else None
         message = error.get("message") if isinstance(error, dict) else None
@@ -302,7 +298,24 @@ class SandboxProvider:
                 "payload_invalid", f"The event body is unreadable: {exc!r}"
             ) from exc
 
-    def settlement_report(self, *, day: date) -> SettlementReport:
-        data = self._request("GET", f"/v1/settlements/{day.isoformat()}")
-        lines = self._parse(lambda d: [settlement_line_from_json(x) for x in d["lines"]], data, "settlement")
-        return SettlementReport(provider=self.name, day=day, lines=lines)
+    def settlement_report(self, *, day: date, version: int | None = None) -> SettlementReport:
+        """Download the day's CSV report (GET /v1/settlement_reports/{day}.csv) to a temporary file,
+        streaming; parse it with report.lines() (payments.providers.settlement)."""
+        path = f"/v1/settlement_reports/{day.isoformat()}.csv"
+        params = {"version": str(version)} if version is not None else None
+        try:
+            with self._client.stream("GET", path, params=params) as response:
+                if response.status_code >= 300:
+                    response.read()
+                    self._raise_for_status(response, "GET", path)
+                number = response.headers.get("Settlement-Report-Version", "")
+                if not number.isdigit():
+                    raise ProviderError("invalid_response", f"GET {path}: no Settlement-Report-Version", True)
+                return settlement_report_download(
+                    response.iter_bytes(), provider=self.name, day=day, version=int(number)
+                )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ProviderUnavailable("connection_failed", f"GET {path}: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            # A read is safe to repeat: a broken download is simply unavailable, never ambiguous.
+            raise ProviderUnavailable("connection_lost", f"GET {path}: {exc!r}") from exc

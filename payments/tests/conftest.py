@@ -1,6 +1,6 @@
 """Fixtures for provider tests: a real sandbox processor in its own process and a webhook receiver.
 
-`sandbox_server` is a fresh `python -m payments.sandbox` process per test (own port, own SQLite file,
+`sandbox_server` is a fresh `python -m sandbox` process per test (own port, own SQLite file,
 webhooks pointed at `webhook_receiver`); `sandbox_factory(**options)` starts more with other options.
 Neither needs the database.
 """
@@ -123,7 +123,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
 
 class SandboxProcess:
-    """A running `python -m payments.sandbox` and helpers to drive and inspect it."""
+    """A running `python -m sandbox` and helpers to drive and inspect it."""
 
     def __init__(
         self, workdir: Path, *, name: str, api_key: str, webhook_secret: str, options: dict[str, Any]
@@ -158,7 +158,7 @@ class SandboxProcess:
             "log_level": "INFO",
             **self.options,
         }
-        args = [sys.executable, "-m", "payments.sandbox"]
+        args = [sys.executable, "-m", "sandbox"]
         for flag, value in flags.items():
             if value is not None:
                 args += [f"--{flag.replace('_', '-')}", str(value)]

@@ -3,6 +3,7 @@ modes (flaky, timeout, refused connection, injected 503s), capture/cancel/refund
 webhooks, settlement, restarts, and get_provider(). No database needed.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -398,29 +399,35 @@ def test_refund_failure_arrives_by_webhook_and_releases_the_amount(provider, web
 
 def test_settlement_report_lists_todays_captures_and_refunds_with_fees(sandbox_server, provider):
     sandbox_server.configure(fee_bps=250, fee_fixed=25)
-    paid = provider.authorize(charge_request(amount=10_000))
+    paid = provider.authorize(charge_request(amount=10_000, reference="payment-42"))
     held = provider.authorize(charge_request(amount=5_000, capture=False))
     provider.capture(charge_id=held.id, amount=3_333, idempotency_key=key("cap"))
-    refund = provider.refund(charge_id=paid.id, amount=4_000, idempotency_key=key("ref"))
+    refund_key = key("ref")
+    refund = provider.refund(charge_id=paid.id, amount=4_000, idempotency_key=refund_key)
     provider.authorize(charge_request("pm_card_declined"))  # settles nothing
     provider.authorize(charge_request(capture=False))  # authorized only: settles nothing
 
     today = datetime.now(UTC).date()
-    report = provider.settlement_report(day=today)
-
-    assert (report.provider, report.day) == ("sandbox", today)
-    lines = [(line.type, line.charge_id, line.refund_id, line.amount, line.fee) for line in report.lines]
-    assert lines == [
-        ("capture", paid.id, None, 10_000, 25 + 250),
-        ("capture", held.id, None, 3_333, 25 + 83),  # 3333 * 2.5% = 83.325, rounded half up to 83
-        ("refund", paid.id, refund.id, 4_000, 0),
+    with provider.settlement_report(day=today) as report:
+        assert (report.provider, report.day, report.version) == ("sandbox", today, 1)
+        lines = list(report.lines())
+    summary = [(x.line_type, x.psp_reference, x.gross, x.fee, x.net) for x in lines]
+    assert summary == [
+        ("charge", paid.id, 10_000, 25 + 250, 10_000 - 275),
+        ("charge", held.id, 3_333, 25 + 83, 3_333 - 108),  # 3333 * 2.5% = 83.325, rounded half up to 83
+        ("refund", refund.id, -4_000, 0, -4_000),
+        ("payout", lines[-1].payout_id, 9_725 + 3_225 - 4_000, 0, 9_725 + 3_225 - 4_000),
     ]
-    assert all(line.currency == "EUR" and line.occurred_at.date() == today for line in report.lines)
-    assert provider.settlement_report(day=today - timedelta(days=1)).lines == []
+    assert lines[0].merchant_reference == "payment-42" and lines[2].merchant_reference == refund_key
+    assert all(x.currency == "EUR" and x.created_at.date() == today for x in lines)
+    assert len({x.line_id for x in lines}) == len(lines)
+    assert not report.path.exists()  # the downloaded file is gone once the report is closed
+    with provider.settlement_report(day=today - timedelta(days=1)) as empty:
+        assert list(empty.lines()) == []
 
 
 def test_settlement_day_must_be_a_date(sandbox_server):
-    assert sandbox_server.request("GET", "/v1/settlements/2025-13-45").status_code == 400
+    assert sandbox_server.request("GET", "/v1/settlement_reports/2025-13-45.csv").status_code == 400
 
 
 # --- webhooks ---------------------------------------------------------------------------------------
@@ -509,10 +516,11 @@ def test_reset_forgets_everything(sandbox_server, provider):
     assert sandbox_server.request("GET", "/_sandbox/config").json()["latency_ms"] == 0
 
 
-def test_the_sandbox_server_imports_no_django():
+def test_the_sandbox_program_imports_no_django_and_no_ledgerpay_app():
     code = (
-        "import sys, payments.sandbox.server, payments.sandbox.__main__\n"
-        "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith(('django.', 'payments.providers')))\n"
+        "import sys, sandbox.cli, sandbox.server, sandbox.processor, sandbox.settlement, sandbox.__main__\n"
+        "apps = ('django', 'payments', 'ledger', 'ledgerpay', 'accounts', 'reconciliation', 'core')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in apps)\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, check=True, timeout=30)
@@ -595,8 +603,10 @@ def test_a_provider_without_a_class_is_improperly_configured(settings):
         get_provider("classless")
 
 
-def test_management_command_runs_the_sandbox(tmp_path):
+def test_management_command_runs_the_sandbox_with_the_providers_fee_rule(tmp_path):
     port_file = tmp_path / "port"
+    # The fee rule comes from PAYMENT_PROVIDERS (here through its environment variables).
+    env = {**os.environ, "PAYMENTS_SANDBOX_FEE_BPS": "150", "PAYMENTS_SANDBOX_FEE_FIXED": "7"}
     with (tmp_path / "log").open("wb") as log:
         process = subprocess.Popen(
             [
@@ -618,6 +628,7 @@ def test_management_command_runs_the_sandbox(tmp_path):
             cwd=PROJECT_DIR,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
     try:
         wait_until(lambda: port_file.exists() or process.poll() is not None, timeout=30, what="the command")
@@ -627,8 +638,10 @@ def test_management_command_runs_the_sandbox(tmp_path):
             api_key="sk_from_the_command_line",
             webhook_secret="unused",
         ) as provider:
-            assert provider.authorize(charge_request()).status == "succeeded"
-            assert provider.settlement_report(day=datetime.now(UTC).date()).lines
+            assert provider.authorize(charge_request(amount=10_000)).status == "succeeded"
+            with provider.settlement_report(day=datetime.now(UTC).date()) as report:
+                lines = list(report.lines())
+            assert [(x.line_type, x.fee) for x in lines] == [("charge", 7 + 150), ("payout", 0)]
     finally:
         process.terminate()
         process.wait(timeout=10)

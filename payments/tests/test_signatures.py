@@ -8,7 +8,7 @@ import pytest
 
 from payments.providers.base import WebhookVerificationError
 from payments.providers.signatures import SIGNATURE_HEADER, compute_signature, sign, verify
-from payments.sandbox.webhooks import signature_header as sandbox_signature_header
+from sandbox.webhooks import signature_header as sandbox_signature_header
 
 SECRET = "whsec_test_signatures"
 PAYLOAD = b'{"id": "evt_1", "type": "charge.succeeded"}'

@@ -1,7 +1,8 @@
 """`manage.py run_sandbox_provider`: run the sandbox card processor with defaults from PAYMENT_PROVIDERS.
 
-Thin on purpose: it only resolves defaults from settings and calls payments.sandbox.server.serve, the
-same code `python -m payments.sandbox` runs.
+Thin on purpose: it only resolves defaults from settings (port, keys, webhook url, the provider's fee
+rule) and calls sandbox.cli.serve, the same code `python -m sandbox` runs. The sandbox is a separate
+program (the top-level `sandbox` package), imported here only when the command runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.sandbox import server
+from sandbox import cli as server
 
 
 class Command(BaseCommand):
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-webhooks", action="store_true", help="record events but deliver none")
         parser.add_argument("--port-file", help="write the bound port here once listening (with --port 0)")
         server.add_knob_arguments(parser)
+        # The fee rule defaults to the provider's settings, so that the sandbox charges what
+        # reconciliation expects; a flag still overrides it.
+        parser.set_defaults(fee_bps=None, fee_fixed=None)
 
     def handle(self, *args, **options):
         name = options["name"]
@@ -59,6 +63,11 @@ class Command(BaseCommand):
             )
             if not any(secrets):
                 raise CommandError(f"Provider {name!r} has no webhook_secret: pass --webhook-secret.")
+        knobs = {k: options[k] for k in server.KNOB_OPTIONS}
+        defaults = server.SandboxConfig()
+        for knob in ("fee_bps", "fee_fixed"):
+            if knobs[knob] is None:
+                knobs[knob] = config.get(knob, getattr(defaults, knob))
         db = options["db"] or Path(settings.BASE_DIR) / ".data" / f"sandbox-{name}.sqlite3"
 
         self.stdout.write(
@@ -74,7 +83,7 @@ class Command(BaseCommand):
                 webhook_url=webhook_url,
                 webhook_secret=[s for s in secrets if s],
                 port_file=options["port_file"],
-                **{k: options[k] for k in server.KNOB_OPTIONS},
+                **knobs,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,5 +1,5 @@
-"""The sandbox processor's HTTP front: routing, bearer auth, injected latency and failures, and the
-process entry points `serve()` and `main()` (`python -m payments.sandbox --port 8100 ...`).
+"""The sandbox processor's HTTP front: routing, bearer auth, injected latency and failures, and
+SandboxServer (HTTP server plus background workers). The command line is in cli.py.
 
 API (JSON; errors are {"error": {"code", "message"}}; every POST under /v1 needs an Idempotency-Key):
   POST /v1/charges                 {amount, currency, payment_method, capture?, reference?, metadata?}
@@ -7,15 +7,18 @@ API (JSON; errors are {"error": {"code", "message"}}; every POST under /v1 needs
   POST /v1/charges/{id}/cancel     {}            only from requires_capture
   POST /v1/refunds                 {charge, amount?}
   GET  /v1/charges/{id}            GET /v1/charges?idempotency_key=...&reference=...
-  GET  /v1/refunds/{id}            GET /v1/settlements/{YYYY-MM-DD}
+  GET  /v1/refunds/{id}
+  GET  /v1/settlement_reports/{YYYY-MM-DD}.csv[?version=N]   the itemized report (text/csv; the latest
+       version unless asked; header Settlement-Report-Version); see settlement.py for the format
+  GET  /v1/settlement_reports/{YYYY-MM-DD}                   the day's published versions (JSON)
 Test control (same bearer key): GET /_sandbox/charges, GET /_sandbox/refunds, GET /_sandbox/events,
-POST /_sandbox/events/{id}/redeliver, POST /_sandbox/reset, GET|POST /_sandbox/config;
-GET /_sandbox/health needs no key.
+POST /_sandbox/events/{id}/redeliver, POST /_sandbox/reset, GET|POST /_sandbox/config,
+POST /_sandbox/settlement_reports/{day} (publish the next version), GET /_sandbox/settlement_reports/{day}
+(versions and the faults injected into each); GET /_sandbox/health needs no key.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import hmac
@@ -23,23 +26,24 @@ import json
 import logging
 import os
 import re
-import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .processor import ApiError, Processor, Reply, SandboxConfig, error_body
+from .config import SandboxConfig
+from .processor import ApiError, Processor, Reply, error_body
 
-logger = logging.getLogger("payments.sandbox")
+logger = logging.getLogger("sandbox")
 
 MAX_BODY_BYTES = 1 << 20
 
 _ID = r"(?P<id>[A-Za-z0-9_%.\-]+)"
+_DAY = r"(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})"
 
 
 class _Route:
@@ -58,7 +62,8 @@ ROUTES = [
     _Route("GET", r"/v1/charges", "get_charges", kind="api"),
     _Route("GET", rf"/v1/charges/{_ID}", "get_charge", kind="api"),
     _Route("GET", rf"/v1/refunds/{_ID}", "get_refund", kind="api"),
-    _Route("GET", r"/v1/settlements/(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})", "get_settlement", kind="api"),
+    _Route("GET", rf"/v1/settlement_reports/{_DAY}\.csv", "get_settlement_csv", kind="api"),
+    _Route("GET", rf"/v1/settlement_reports/{_DAY}", "get_settlement_versions", kind="api"),
     _Route("GET", r"/_sandbox/health", "control_health", kind="public"),
     _Route("GET", r"/_sandbox/charges", "control_charges", kind="control"),
     _Route("GET", r"/_sandbox/refunds", "control_refunds", kind="control"),
@@ -66,6 +71,8 @@ ROUTES = [
     _Route("POST", rf"/_sandbox/events/{_ID}/redeliver", "control_redeliver", kind="control"),
     _Route("POST", r"/_sandbox/reset", "control_reset", kind="control"),
     _Route("GET", r"/_sandbox/config", "control_get_config", kind="control"),
+    _Route("POST", rf"/_sandbox/settlement_reports/{_DAY}", "control_publish_report", kind="control"),
+    _Route("GET", rf"/_sandbox/settlement_reports/{_DAY}", "control_report_faults", kind="control"),
     _Route("POST", r"/_sandbox/config", "control_set_config", kind="control"),
 ]
 
@@ -73,6 +80,13 @@ ROUTES = [
 def _fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, "parameter_invalid", f"{text!r} is not a date.") from None
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -112,11 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, reply: Reply) -> None:
         if reply.delay > 0:
             time.sleep(reply.delay)
-        data = json.dumps(reply.body).encode()
+        data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             if reply.replayed:
                 self.send_header("Idempotent-Replayed", "true")
             self.end_headers()
@@ -222,7 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._idempotent(path, body, lambda _: self.server.processor.cancel_charge(id, body))
 
     def post_refund(self, *, body: dict[str, Any], path: str) -> Reply:
-        return self._idempotent(path, body, lambda _: self.server.processor.create_refund(body))
+        key = self.headers.get("Idempotency-Key", "").strip()
+        return self._idempotent(path, body, lambda _: self.server.processor.create_refund(body, key))
 
     def get_charges(self, *, body: dict[str, Any], path: str) -> Reply:
         charges = self.server.processor.list_charges(
@@ -236,21 +253,33 @@ class _Handler(BaseHTTPRequestHandler):
     def get_refund(self, *, body: dict[str, Any], path: str, id: str) -> Reply:
         return Reply(200, self.server.processor.get_refund(id))
 
-    def get_settlement(self, *, body: dict[str, Any], path: str, day: str) -> Reply:
-        try:
-            parsed = date.fromisoformat(day)
-        except ValueError:
-            raise ApiError(400, "parameter_invalid", f"{day!r} is not a date.") from None
-        processor = self.server.processor
+    def get_settlement_csv(self, *, body: dict[str, Any], path: str, day: str) -> Reply:
+        version = self._version()
+        number, csv_bytes = self.server.processor.settlement_report(_day(day), version)
         return Reply(
             200,
-            {
-                "object": "settlement_report",
-                "provider": processor.name,
-                "day": parsed.isoformat(),
-                "lines": processor.settlement(parsed),
+            {},
+            raw=csv_bytes,
+            content_type="text/csv; charset=utf-8",
+            headers={
+                "Settlement-Report-Version": str(number),
+                "Settlement-Report-Day": day,
+                "Content-Disposition": f'attachment; filename="{self.server.processor.name}-{day}-v{number}.csv"',
             },
         )
+
+    def get_settlement_versions(self, *, body: dict[str, Any], path: str, day: str) -> Reply:
+        versions = self.server.processor.settlement_report_versions(_day(day))
+        data = [{"version": v["version"], "created": v["created"]} for v in versions]
+        return Reply(200, {"object": "list", "day": day, "data": data})
+
+    def _version(self) -> int | None:
+        text = self.query.get("version")
+        if text is None:
+            return None
+        if not text.isdigit() or int(text) < 1:
+            raise ApiError(400, "parameter_invalid", "version must be a positive integer.")
+        return int(text)
 
     # --- /_sandbox -------------------------------------------------------------------------------
 
@@ -281,6 +310,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def control_get_config(self, *, body: dict[str, Any], path: str) -> Reply:
         return Reply(200, self.server.processor.config.public())
+
+    def control_publish_report(self, *, body: dict[str, Any], path: str, day: str) -> Reply:
+        return Reply(200, self.server.processor.settlement_report_publish(_day(day)))
+
+    def control_report_faults(self, *, body: dict[str, Any], path: str, day: str) -> Reply:
+        versions = self.server.processor.settlement_report_versions(_day(day))
+        return Reply(200, {"object": "list", "day": day, "data": versions})
 
     def control_set_config(self, *, body: dict[str, Any], path: str) -> Reply:
         try:
@@ -348,148 +384,3 @@ class SandboxServer:
         with contextlib.suppress(OSError):
             self.httpd.server_close()
         self.processor.stop()
-
-
-def serve(
-    host: str,
-    port: int,
-    *,
-    db_path: str | os.PathLike,
-    name: str = "sandbox",
-    api_key: str,
-    webhook_url: str | None = None,
-    webhook_secret: str | Sequence[str] = (),
-    latency_ms: int = 0,
-    failure_rate: float = 0.0,
-    seed: int | None = None,
-    async_delay: float = 0.5,
-    timeout_delay: float = 5.0,
-    flaky_failures: int = 2,
-    fee_bps: int = 290,
-    fee_fixed: int = 30,
-    webhook_max_attempts: int = 6,
-    webhook_retry_base: float = 0.5,
-    webhook_timeout: float = 5.0,
-    port_file: str | os.PathLike | None = None,
-) -> None:
-    """Run a sandbox processor until SIGTERM/SIGINT. port=0 picks a free port; port_file receives it."""
-    secrets = [webhook_secret] if isinstance(webhook_secret, str) else list(webhook_secret)
-    config = SandboxConfig(
-        latency_ms=latency_ms,
-        failure_rate=failure_rate,
-        seed=seed,
-        async_delay=async_delay,
-        timeout_delay=timeout_delay,
-        flaky_failures=flaky_failures,
-        fee_bps=fee_bps,
-        fee_fixed=fee_fixed,
-        webhook_url=webhook_url or None,
-        webhook_secrets=tuple(s for s in secrets if s),
-        webhook_max_attempts=webhook_max_attempts,
-        webhook_retry_base=webhook_retry_base,
-        webhook_timeout=webhook_timeout,
-    )
-    if config.webhook_url and not config.webhook_secrets:
-        raise ValueError("a webhook secret is required when a webhook url is set")
-    server = SandboxServer(host, port, db_path=db_path, name=name, api_key=api_key, config=config)
-    if threading.current_thread() is threading.main_thread():
-        # SIGTERM (the test fixture, process managers) stops as cleanly as Ctrl-C.
-        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
-    if port_file:
-        tmp = Path(f"{port_file}.tmp")
-        tmp.write_text(str(server.port))
-        tmp.replace(port_file)  # atomic: a reader never sees a half-written port
-    logger.warning(
-        "sandbox %r listening on %s (db %s, webhooks -> %s)",
-        name,
-        server.url,
-        db_path,
-        config.webhook_url or "nowhere",
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m payments.sandbox", description="Sandbox card processor.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8100, help="0 picks a free port (see --port-file)")
-    parser.add_argument("--name", default="sandbox")
-    parser.add_argument("--db", help="SQLite file (default .data/sandbox-<name>.sqlite3)")
-    parser.add_argument("--api-key", default=os.environ.get("SANDBOX_API_KEY", "sk_sandbox_primary"))
-    parser.add_argument("--webhook-url", default=None)
-    parser.add_argument(
-        "--webhook-secret",
-        action="append",
-        default=None,
-        help="repeat to sign with several secrets (rotation)",
-    )
-    add_knob_arguments(parser)
-    parser.add_argument("--port-file", help="write the bound port to this file once listening")
-    parser.add_argument("--log-level", default="INFO")
-    return parser
-
-
-def add_knob_arguments(parser: Any) -> None:
-    """The behaviour knobs, shared with the run_sandbox_provider management command."""
-    d = SandboxConfig()
-    knobs = [
-        ("--latency-ms", int, d.latency_ms, "milliseconds added to every /v1 call"),
-        ("--failure-rate", float, d.failure_rate, "probability (0..1) of a 503 before doing anything"),
-        ("--seed", int, d.seed, "seed of the failure-rate dice, for reproducible runs"),
-        ("--async-delay", float, d.async_delay, "seconds until pm_card_async (and refund failures) resolve"),
-        ("--timeout-delay", float, d.timeout_delay, "seconds pm_card_timeout holds its answer back"),
-        ("--flaky-failures", int, d.flaky_failures, "503s pm_card_flaky answers per idempotency key"),
-        ("--fee-bps", int, d.fee_bps, "capture fee, basis points of the amount"),
-        ("--fee-fixed", int, d.fee_fixed, "capture fee, fixed minor units"),
-        ("--webhook-max-attempts", int, d.webhook_max_attempts, "delivery attempts before giving up"),
-        (
-            "--webhook-retry-base",
-            float,
-            d.webhook_retry_base,
-            "seconds before the 1st retry; doubles each time",
-        ),
-        ("--webhook-timeout", float, d.webhook_timeout, "seconds to wait for the webhook endpoint"),
-    ]
-    for flag, kind, default, text in knobs:
-        parser.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
-
-
-KNOB_OPTIONS = (
-    "latency_ms",
-    "failure_rate",
-    "seed",
-    "async_delay",
-    "timeout_delay",
-    "flaky_failures",
-    "fee_bps",
-    "fee_fixed",
-    "webhook_max_attempts",
-    "webhook_retry_base",
-    "webhook_timeout",
-)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    db = args.db or str(Path.cwd() / ".data" / f"sandbox-{args.name}.sqlite3")
-    secrets = args.webhook_secret or [os.environ.get("SANDBOX_WEBHOOK_SECRET", "whsec_sandbox_primary")]
-    try:
-        serve(
-            args.host,
-            args.port,
-            db_path=db,
-            name=args.name,
-            api_key=args.api_key,
-            webhook_url=args.webhook_url,
-            webhook_secret=secrets,
-            port_file=args.port_file,
-            **{k: getattr(args, k) for k in KNOB_OPTIONS},
-        )
-    except ValueError as exc:
-        logger.error("sandbox: %s", exc)
-        return 2
-    return 0
