@@ -127,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run_step(["migrate", "--no-input"])
     run_step(["seed_demo"])
-    if not dev:
-        run_step(["collectstatic", "--no-input", "--verbosity", "0"])
+    run_step(["collectstatic", "--no-input", "--verbosity", "0"])
     prepared = time.monotonic()
 
     children: dict[str, subprocess.Popen[bytes]] = {}

@@ -13,10 +13,11 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-DATA_DIR = BASE_DIR / ".data"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Local state: the embedded database and broker, static files, the sandboxes' stores, beat's schedule.
+DATA_DIR = BASE_DIR / env.str("DATA_DIR", default=".data")  # relative to the project, or absolute
 
 DEBUG = env.bool("DEBUG", default=False)
 

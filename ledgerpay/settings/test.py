@@ -24,7 +24,10 @@ from .base import DATABASES, REST_FRAMEWORK
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 CACHES["default"]["KEY_PREFIX"] = "ledgerpay-test"  # noqa: F405
-# No collectstatic before the tests: the plain storage, not the manifest that `make run` builds.
+# No collectstatic before the tests: the plain storage, not the manifest that `make run` builds, and
+# WhiteNoise serves from the apps' static folders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login_failures": "5/min"}
