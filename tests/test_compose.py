@@ -27,7 +27,19 @@ BACKING_SERVICES = ("postgres", "rabbitmq", "redis")
 
 # Variables without which a container would silently fall back to the embedded PostgreSQL,
 # the filesystem broker or the local-memory cache, or refuse to start.
-REQUIRED_IN_CONTAINERS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS")
+REQUIRED_IN_CONTAINERS = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    # The secrets the settings refuse to run without when DEBUG is off.
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "PAYMENTS_SANDBOX_API_KEY",
+    "PAYMENTS_SANDBOX_WEBHOOK_SECRET",
+    "PAYMENTS_SANDBOX_SECONDARY_API_KEY",
+    "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_SECRET",
+)
 
 # URL variable -> (accepted URL schemes, image the service it points at must run, its default port).
 URL_TARGETS = {

@@ -1,26 +1,40 @@
-"""`make run` (python -m ledgerpay.stack) for real: the API, admin and a card payment through the worker,
-then Ctrl-C stops every process it started. It runs on its own database of the test server."""
+"""`make run` (python -m ledgerpay.stack) for real: gunicorn with DEBUG off answers a burst of concurrent
+requests, serves the admin's CSS, answers unknown routes with problems, takes a card payment through
+relay, worker and sandbox; then Ctrl-C stops every process it started and the tree is as it was.
+
+It runs on its own database of the test server, on free ports (SERVER_PORT and the sandboxes' URLs) and
+with its own local-state folder (DATA_DIR), so a developer's running stack is left alone.
+"""
+
+from __future__ import annotations
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from django.conf import settings
 
+from ledgerpay.processes import SECRET_VARIABLES
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-BASE = "http://127.0.0.1:8000"
+BURST = 64
 
 
-def wait_for(check, *, timeout: float, what: str):
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str, process: subprocess.Popen[bytes]) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert process.poll() is None, f"the stack exited with {process.returncode} while waiting for {what}"
         try:
             result = check()
             if result:
@@ -31,8 +45,29 @@ def wait_for(check, *, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def git_status() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
 @pytest.fixture
-def stack_database():
+def stack_database() -> Iterator[str]:
     db = settings.DATABASES["default"]
     name = f"ledgerpay_stack_{os.getpid()}"
     params = {
@@ -52,20 +87,51 @@ def stack_database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_make_run_serves_api_admin_and_a_card_payment_then_stops_everything(stack_database, tmp_path):
+def burst(url: str, headers: dict[str, str], count: int) -> list[int | str]:
+    """`count` requests released at once, each on its own connection: status codes, or the error."""
+    barrier = threading.Barrier(count)
+    results: list[int | str] = ["not run"] * count
+
+    def one(index: int) -> None:
+        with httpx.Client(timeout=120) as client:
+            barrier.wait()
+            try:
+                results[index] = client.get(url, headers=headers).status_code
+            except httpx.HTTPError as exc:
+                results[index] = f"{type(exc).__name__}: {exc}"
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_make_run_serves_like_production_then_stops_everything(stack_database, tmp_path):
+    api_port, sandbox_port, sandbox2_port = free_ports(3)
+    base = f"http://127.0.0.1:{api_port}"
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"CELERY_BROKER_URL", "REDIS_URL", "CELERY_QUEUE_PREFIX", "TEST_WORKER"}
+        if k not in {"CELERY_BROKER_URL", "REDIS_URL", "TEST_WORKER", "DEBUG", "STATIC_ROOT"}
     }
-    # The embedded broker and local-memory cache, as on a fresh machine; our own database.
+    # The embedded broker and local-memory cache, as on a fresh machine; our own database, ports,
+    # queues and local-state folder; every secret given, so the stack writes no .env.
     env.update(
         DJANGO_SETTINGS_MODULE="ledgerpay.settings.base",
-        DEBUG="true",
         DATABASE_URL=stack_database,
-        SECRET_KEY="stack-test-secret-key-long-enough-for-hs256-signing",
+        DATA_DIR=str(tmp_path / "data"),
+        SERVER_PORT=str(api_port),
+        PAYMENTS_SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}",
+        PAYMENTS_SANDBOX_SECONDARY_URL=f"http://127.0.0.1:{sandbox2_port}",
+        CELERY_QUEUE_PREFIX=f"stack-test-{os.getpid()}.",
         PYTHONUNBUFFERED="1",
+        **{name: f"stack-test-{name.lower()}-long-enough-for-hs256-signing" for name in SECRET_VARIABLES},
     )
+    env.pop("PAYMENTS_SANDBOX_WEBHOOK_URL", None)
+    env.pop("PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_URL", None)
+    status_before = git_status()
     log_path = tmp_path / "stack.log"
     with log_path.open("wb") as log:
         stack = subprocess.Popen(
@@ -77,20 +143,52 @@ def test_make_run_serves_api_admin_and_a_card_payment_then_stops_everything(stac
             start_new_session=True,
         )
     try:
-        wait_for(lambda: httpx.get(f"{BASE}/healthz").status_code == 200, timeout=90, what="the API")
-        assert httpx.get(f"{BASE}/api/docs/").status_code == 200
-        assert httpx.get(f"{BASE}/admin/login/").status_code == 200
+        wait_for(
+            lambda: httpx.get(f"{base}/healthz").status_code == 200,
+            timeout=120,
+            what="the API",
+            process=stack,
+        )
         output = log_path.read_text()
+        assert "gunicorn" in output and "DEBUG off" in output
         assert "demo@ledgerpay.local" in output and "finance@ledgerpay.local" in output
+        assert httpx.get(f"{base}/api/docs/").status_code == 200
+
+        # The admin is styled with DEBUG off: its stylesheet (hashed by the manifest) is served by WhiteNoise.
+        login = httpx.get(f"{base}/admin/login/")
+        assert login.status_code == 200
+        css_paths = re.findall(r'href="(/static/admin/css/[^"]+\.css)"', login.text)
+        assert css_paths, login.text[:2000]
+        for css_path in css_paths:
+            assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), css_path
+            css = httpx.get(f"{base}{css_path}")
+            assert css.status_code == 200, css_path
+            assert css.headers["content-type"].startswith("text/css")
+            assert len(css.content) > 100
+
+        # Unknown routes and wrong methods under /api/ are problems.
+        for response, status in (
+            (httpx.get(f"{base}/api/v1/no-such-route"), 404),
+            (httpx.get(f"{base}/api/v1/accounts/not-a-uuid"), 404),
+            (httpx.delete(f"{base}/api/v1/auth/register"), 405),
+        ):
+            assert response.status_code == status
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["status"] == status
 
         token = httpx.post(
-            f"{BASE}/api/v1/auth/token", json={"email": "demo@ledgerpay.local", "password": "ledgerpay-demo"}
+            f"{base}/api/v1/auth/token", json={"email": "demo@ledgerpay.local", "password": "ledgerpay-demo"}
         ).json()["access"]
         auth = {"Authorization": f"Bearer {token}"}
-        accounts = httpx.get(f"{BASE}/api/v1/accounts", headers=auth).json()["results"]
+
+        # A burst of concurrent requests, each reading the database: every one is answered.
+        results = burst(f"{base}/api/v1/accounts", auth, BURST)
+        assert results == [200] * BURST, sorted(map(str, results))
+
+        accounts = httpx.get(f"{base}/api/v1/accounts", headers=auth).json()["results"]
         usd = next(a for a in accounts if a["currency"] == "USD")
         created = httpx.post(
-            f"{BASE}/api/v1/payments",
+            f"{base}/api/v1/payments",
             headers={**auth, "Idempotency-Key": "stack-test-1"},
             json={
                 "account": usd["id"],
@@ -100,11 +198,12 @@ def test_make_run_serves_api_admin_and_a_card_payment_then_stops_everything(stac
             },
         )
         assert created.status_code == 202, created.text
-        url = f"{BASE}/api/v1/payments/{created.json()['id']}"
+        url = f"{base}/api/v1/payments/{created.json()['id']}"
         payment = wait_for(
             lambda: (p := httpx.get(url, headers=auth).json())["status"] == "succeeded" and p,
             timeout=60,
             what="the payment to succeed through relay, worker and sandbox",
+            process=stack,
         )
         assert payment["amount_captured"] == "25.00"
     finally:
@@ -115,6 +214,10 @@ def test_make_run_serves_api_admin_and_a_card_payment_then_stops_everything(stac
     assert "All processes stopped." in output
     pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", output)]
     assert len(pids) == 6
-    for pid in pids:
+    for pid in pids:  # each process and everything it started (gunicorn's and Celery's workers)
         with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+            os.killpg(pid, 0)
+    # Nothing outside the ignored local state: no control/ folder, no new or changed file.
+    assert not (PROJECT_DIR / "control").exists()
+    assert (tmp_path / "data" / "broker" / "control").is_dir()
+    assert git_status() == status_before

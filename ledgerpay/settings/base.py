@@ -5,6 +5,7 @@ CELERY_BROKER_URL is unset Celery uses kombu's filesystem transport; when
 REDIS_URL is unset the cache is local memory. Production sets all three.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,17 +17,30 @@ from ledger.task_names import HOLD_EXPIRE_DUE
 from payments.task_names import OUTBOX_RELAY, PAYMENTS_RECOVER_STUCK, PROVIDER_TASKS_PATTERN
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-DATA_DIR = BASE_DIR / ".data"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Local state: the embedded database and broker, static files, the sandboxes' stores, beat's schedule.
+DATA_DIR = BASE_DIR / env.str("DATA_DIR", default=".data")  # relative to the project, or absolute
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
+
+
+def _secret(value: str, *, variable: str, development_default: str) -> str:
+    """A secret read from the environment. With DEBUG on a fixed, publicly known value stands in for
+    a missing one; with DEBUG off a missing secret stops the process, naming the variable."""
+    if value:
+        return value
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
+        raise ImproperlyConfigured(f"{variable} must be set when DEBUG is off (see .env.example).")
+    return development_default
+
+
+SECRET_KEY = _secret(
+    env.str("SECRET_KEY", default=""),
+    variable="SECRET_KEY",
+    development_default="insecure-development-key-only-used-with-DEBUG-on",
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -50,7 +64,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.api.middleware.RequestIdSanitizerMiddleware",
     "django_guid.middleware.guid_middleware",
+    # Inside django-guid (the problem carries the request id), outside CommonMiddleware (its
+    # APPEND_SLASH redirects win): every 404/405 under /api/ becomes a problem, with DEBUG on too.
+    "ledgerpay.api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,9 +100,11 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
-    from ledgerpay.embedded_db import ensure_running
+    # The embedded PostgreSQL, started by the entry points (manage.py, `make run`, `make test`), never
+    # here: importing settings starts nothing. This only reads where a running server listens.
+    from ledgerpay.embedded_db import location
 
-    _embedded = ensure_running(DATA_DIR / "postgres")
+    _embedded = location(DATA_DIR / "postgres")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -115,6 +135,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(DATA_DIR / "static"))
+# WhiteNoise serves the collected files (admin CSS, Swagger UI) from the app server itself, with DEBUG
+# off too; the hashed names can be cached forever by browsers.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Serving: gunicorn under `make run` (and in the image), runserver under `make dev` -----------
+SERVER_HOST = env.str("SERVER_HOST", default="127.0.0.1")
+SERVER_PORT = env.int("SERVER_PORT", default=8000)
+# gunicorn sync workers; gunicorn reads WEB_CONCURRENCY itself too (default: 2 per core).
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=2 * (os.cpu_count() or 1))
+# Seconds a worker may spend on one request before gunicorn kills and replaces it.
+GUNICORN_TIMEOUT = env.int("GUNICORN_TIMEOUT", default=30)
+# Connections the kernel queues while every worker is busy, so a burst waits instead of being refused.
+GUNICORN_BACKLOG = env.int("GUNICORN_BACKLOG", default=2048)
 
 # --- Cache (Redis in production, local memory by default) -----------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -135,14 +171,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if not CELERY_BROKER_URL:
     # Embedded broker: folders on disk, no server. It can lose a message when the
     # worker is killed, so nothing important lives only in the broker (see the outbox).
+    # The folders are created by ledgerpay.celery when the app loads, not here.
     CELERY_BROKER_URL = "filesystem://"
-    _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    BROKER_DIR = DATA_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu writes its exchange bindings here; by default a `control/` folder in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -159,6 +196,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Every task is stopped if it runs too long: at the soft limit it gets SoftTimeLimitExceeded (and can
+# clean up, e.g. roll back its transaction), at the hard limit its worker process is killed and replaced.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be greater than CELERY_TASK_SOFT_TIME_LIMIT.")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -191,7 +234,11 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": _secret(
+        env.str("JWT_SIGNING_KEY", default=""),
+        variable="JWT_SIGNING_KEY",
+        development_default="insecure-jwt-signing-key-only-used-with-DEBUG-on",
+    ),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -220,11 +267,19 @@ PAYMENT_PROVIDERS = {
     "sandbox": {
         "class": "payments.providers.sandbox.SandboxProvider",
         "base_url": env.str("PAYMENTS_SANDBOX_URL", default="http://127.0.0.1:8100"),
-        "api_key": env.str("PAYMENTS_SANDBOX_API_KEY", default="sk_sandbox"),
-        "webhook_secret": env.str("PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox"),
+        "api_key": _secret(
+            env.str("PAYMENTS_SANDBOX_API_KEY", default=""),
+            variable="PAYMENTS_SANDBOX_API_KEY",
+            development_default="sk_sandbox",
+        ),
+        "webhook_secret": _secret(
+            env.str("PAYMENTS_SANDBOX_WEBHOOK_SECRET", default=""),
+            variable="PAYMENTS_SANDBOX_WEBHOOK_SECRET",
+            development_default="whsec_sandbox",
+        ),
         # Where the sandbox process delivers its webhooks (read by run_sandbox_provider only).
         "webhook_url": env.str(
-            "PAYMENTS_SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhooks/sandbox"
+            "PAYMENTS_SANDBOX_WEBHOOK_URL", default=f"http://127.0.0.1:{SERVER_PORT}/api/v1/webhooks/sandbox"
         ),
         "timeout_seconds": _PROVIDER_TIMEOUT,
         "fee_bps": env.int("PAYMENTS_SANDBOX_FEE_BPS", default=290),
@@ -233,13 +288,19 @@ PAYMENT_PROVIDERS = {
     "sandbox_secondary": {
         "class": "payments.providers.sandbox.SandboxProvider",
         "base_url": env.str("PAYMENTS_SANDBOX_SECONDARY_URL", default="http://127.0.0.1:8101"),
-        "api_key": env.str("PAYMENTS_SANDBOX_SECONDARY_API_KEY", default="sk_sandbox_secondary"),
-        "webhook_secret": env.str(
-            "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_SECRET", default="whsec_sandbox_secondary"
+        "api_key": _secret(
+            env.str("PAYMENTS_SANDBOX_SECONDARY_API_KEY", default=""),
+            variable="PAYMENTS_SANDBOX_SECONDARY_API_KEY",
+            development_default="sk_sandbox_secondary",
+        ),
+        "webhook_secret": _secret(
+            env.str("PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_SECRET", default=""),
+            variable="PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_SECRET",
+            development_default="whsec_sandbox_secondary",
         ),
         "webhook_url": env.str(
             "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_URL",
-            default="http://127.0.0.1:8000/api/v1/webhooks/sandbox_secondary",
+            default=f"http://127.0.0.1:{SERVER_PORT}/api/v1/webhooks/sandbox_secondary",
         ),
         "timeout_seconds": _PROVIDER_TIMEOUT,
         "fee_bps": env.int("PAYMENTS_SANDBOX_SECONDARY_FEE_BPS", default=290),
