@@ -19,7 +19,7 @@ PYTHON = sys.executable
 MANAGE = [PYTHON, str(PROJECT_DIR / "manage.py")]
 WSGI_APPLICATION = "ledgerpay.wsgi:application"
 # The sandbox card processor's entry point (`python -m <module>`).
-SANDBOX_MODULE = "payments.sandbox"
+SANDBOX_MODULE = "sandbox"
 
 # Secrets the settings refuse to run without when DEBUG is off (see ledgerpay/settings/base.py).
 SECRET_VARIABLES = (

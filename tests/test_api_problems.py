@@ -1,5 +1,5 @@
 """Every unknown route, bad path and wrong method under /api/ is an RFC 9457 problem, with DEBUG on
-as with DEBUG off (ledgerpay.api.middleware.ApiProblemMiddleware).
+as with DEBUG off (core.api.middleware.ApiProblemMiddleware).
 
 The module doubles as a test-only URLconf: the project's URLs plus plain Django views under /api/,
 which DRF's exception handler never sees.

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     # Inside django-guid (the problem carries the request id), outside CommonMiddleware (its
     # APPEND_SLASH redirects win): every 404/405 under /api/ becomes a problem, with DEBUG on too.
-    "ledgerpay.api.middleware.ApiProblemMiddleware",
+    "core.api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
