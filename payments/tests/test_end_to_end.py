@@ -350,7 +350,9 @@ def test_cancel_releases_the_authorization_and_moves_no_money(stack, client_acco
 
 def test_a_worker_killed_during_the_provider_call_ends_the_payment_exactly_once(stack, client_account):
     client, account = client_account
-    stack.primary.configure(latency_ms=2_500)  # a slow provider: the worker is inside the call for 2.5 s
+    # A slow provider: the worker is inside the call for 2.5 s. Its success webhook is suppressed, so that
+    # only the redelivered message can finish the payment (else the webhook may win the race under load).
+    stack.primary.configure(latency_ms=2_500, lost_webhooks=1)
     payment_id = create(client, account)
     wait_until(
         lambda: Payment.objects.get(pk=payment_id).events.filter(type="provider_request").exists(),
