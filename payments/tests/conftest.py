@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ledgerpay import processes
 from payments.providers.sandbox import SandboxProvider
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -160,21 +160,16 @@ class SandboxProcess:
     def start(self) -> SandboxProcess:
         port_file = self.workdir / "port"
         port_file.unlink(missing_ok=True)
-        flags = {
-            "host": "127.0.0.1",
-            "port": self.port,  # 0 the first time; the same port again on restart()
-            "port_file": port_file,
-            "db": self.db_path,
-            "name": self.name,
-            "api_key": self.api_key,
-            "webhook_secret": self.webhook_secret,
-            "log_level": "INFO",
-            **self.options,
-        }
-        args = [sys.executable, "-m", "payments.sandbox"]
-        for flag, value in flags.items():
-            if value is not None:
-                args += [f"--{flag.replace('_', '-')}", str(value)]
+        args = processes.sandbox_command(
+            name=self.name,
+            port=self.port,  # 0 the first time; the same port again on restart()
+            port_file=port_file,
+            db=self.db_path,
+            api_key=self.api_key,
+            webhook_secret=self.webhook_secret,
+            webhook_url=None,  # unless the options give one
+            options=self.options,
+        )
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 args,
