@@ -15,6 +15,7 @@ from .money import format_amount
 from .serializers import (
     AccountCreateInputSerializer,
     AccountOutputSerializer,
+    AccountUpdateInputSerializer,
     BalanceOutputSerializer,
     BalanceQuerySerializer,
     HoldPostInputSerializer,
@@ -74,6 +75,24 @@ class AccountDetailApi(APIView):
     )
     def get(self, request, account_id):
         account = selectors.account_get(user=request.user, account_id=account_id)
+        return Response(AccountOutputSerializer(account).data)
+
+    @extend_schema(
+        request=AccountUpdateInputSerializer,
+        responses={200: AccountOutputSerializer, **problem_responses(400, 401, 404)},
+        tags=["accounts"],
+        summary="Rename your account, or let other customers transfer into it",
+        description=(
+            "Only the owner may change an account. With accepts_external_transfers=true, any client that "
+            "knows the account id may push transfers into it (peer payments); it never sees the balance."
+        ),
+    )
+    def patch(self, request, account_id):
+        serializer = AccountUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.account_update(
+            user=request.user, account_id=account_id, **serializer.validated_data
+        )
         return Response(AccountOutputSerializer(account).data)
 
 
@@ -146,6 +165,13 @@ class TransferListCreateApi(APIView):
         responses={201: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
         tags=["transfers"],
         summary="Move money between accounts, or hold it (pending=true)",
+        description=(
+            "The source must be one of your accounts. The destination is one of your accounts, or another "
+            "customer's account whose owner opted in with accepts_external_transfers (PATCH "
+            "/accounts/{id}); any other destination is 404 not_found, the same answer as an account that "
+            "does not exist, so an account id reveals nothing. The receiver sees the transfer, never the "
+            "sender's balances."
+        ),
     )
     def post(self, request):
         serializer = TransferCreateInputSerializer(data=request.data)

@@ -14,12 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import locks
+
+if TYPE_CHECKING:
+    from accounts.models import User
 from .errors import LedgerError, account_inactive, currency_mismatch, insufficient_funds, not_found
 from .models import (
     Account,
@@ -72,6 +76,27 @@ def account_create(*, owner, currency: str, name: str = "") -> Account:
     return Account.objects.create(
         owner=owner, currency=currency, name=name, kind=AccountKind.LIABILITY, allow_negative=False
     )
+
+
+def account_update(
+    *, user: User, account_id: UUID, name: str | None = None, accepts_external_transfers: bool | None = None
+) -> Account:
+    """Change what the owner may change on its account: its name, and whether other customers may
+    push transfers into it. Another user's account is not found."""
+    with transaction.atomic():
+        account = locks.accounts_lock([account_id]).get(account_id)
+        if account is None or account.owner_id != user.pk:
+            raise not_found("account", account_id)
+        fields = []
+        if name is not None:
+            account.name = name
+            fields.append("name")
+        if accepts_external_transfers is not None:
+            account.accepts_external_transfers = accepts_external_transfers
+            fields.append("accepts_external_transfers")
+        if fields:
+            account.save(update_fields=fields)
+        return account
 
 
 def system_account_get(*, code: SystemAccount, currency: str) -> Account:
@@ -187,6 +212,15 @@ def _resolve(
             if account_id == source_id and account.owner_id != actor.pk:
                 raise not_found("account", account_id)
             if account.system_code is not None:
+                raise not_found("account", account_id)
+            if (
+                account_id != source_id
+                and account.owner_id != actor.pk
+                and not account.accepts_external_transfers
+            ):
+                # Another customer's account receives only if its owner opted in. Refused as not found,
+                # like any account the client may not use: an id reveals nothing about an account that
+                # does not accept transfers.
                 raise not_found("account", account_id)
     for account_id in ids:
         if accounts[account_id].currency != currency:

@@ -19,7 +19,7 @@ from ledger.tests.threads import run_in_threads
 
 @pytest.fixture
 def accounts(user):
-    source, destination = AccountFactory(owner=user), AccountFactory()
+    source, destination = AccountFactory(owner=user), AccountFactory(accepts_external_transfers=True)
     fund(source, 10_000)
     return source, destination
 
