@@ -6,7 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledgerpay.api.pagination import NewestFirstCursorPagination, PageNumberPagination
-from ledgerpay.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from ledgerpay.api.schema import (
+    CURSOR_PARAMETERS,
+    IDEMPOTENCY_KEY_PARAMETER,
+    PAGE_PARAMETERS,
+    problem_responses,
+)
 
 from . import selectors, services
 from .fields import amount_to_minor
@@ -36,13 +41,17 @@ OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class AccountListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
-        responses={200: AccountOutputSerializer(many=True), **problem_responses(401)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: AccountOutputSerializer(many=True), **problem_responses(401, 404)},
+        operation_id="accounts_list",
         tags=["accounts"],
         summary="List your accounts",
     )
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.account_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
 
@@ -97,8 +106,11 @@ class AccountDetailApi(APIView):
 
 
 class AccountEntriesApi(APIView):
+    pagination_class = NewestFirstCursorPagination  # documented as the page it returns
+
     @extend_schema(
-        parameters=[StatementQuerySerializer],
+        parameters=[StatementQuerySerializer, *CURSOR_PARAMETERS],
+        operation_id="accounts_entries_list",
         responses={
             200: StatementEntryOutputSerializer(many=True),
             **problem_responses(400, 401, 404, body=False),
@@ -111,7 +123,7 @@ class AccountEntriesApi(APIView):
         query.is_valid(raise_exception=True)
         account = selectors.account_get(user=request.user, account_id=account_id)
         entries = selectors.account_entries(account=account, **query.validated_data)
-        paginator = NewestFirstCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         data = StatementEntryOutputSerializer(
             page, many=True, context={"normal_sign": account.normal_sign}
@@ -145,9 +157,12 @@ class AccountBalanceApi(APIView):
 
 
 class TransferListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
-        parameters=[TransferListQuerySerializer],
-        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401, body=False)},
+        parameters=[TransferListQuerySerializer, *PAGE_PARAMETERS],
+        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401, 404, body=False)},
+        operation_id="transfers_list",
         tags=["transfers"],
         summary="Transfers you take part in",
     )
@@ -155,7 +170,7 @@ class TransferListCreateApi(APIView):
         query = TransferListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         transfers = selectors.transfer_list(user=request.user, account_id=query.validated_data.get("account"))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(transfers, request, view=self)
         return paginator.get_paginated_response(TransferOutputSerializer(page, many=True).data)
 
@@ -233,7 +248,7 @@ class HoldVoidApi(APIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: TransferOutputSerializer, **problem_responses(401, 404, 409, 422)},
+        responses={200: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422, body=False)},
         tags=["transfers"],
         summary="Void a pending transfer: release the held funds",
     )
