@@ -1,7 +1,10 @@
 """Ledger endpoints: accounts, statements, balances, transfers and holds. Thin: validate, call, serialize."""
 
+from uuid import UUID
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -96,7 +99,7 @@ class AccountDetailApi(APIView):
             "knows the account id may push transfers into it (peer payments); it never sees the balance."
         ),
     )
-    def patch(self, request, account_id):
+    def patch(self, request: Request, account_id: UUID) -> Response:
         serializer = AccountUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.account_update(

@@ -4,6 +4,7 @@ And dependency outages (database, cache) answered as 503 problems with Retry-Aft
 
 import logging
 import re
+from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -61,7 +62,7 @@ class DependencyUnavailableMiddleware:
     """A view that fails because PostgreSQL or Redis is unreachable answers 503 service_unavailable
     (with DEBUG on too, where Django would otherwise show its technical 500 page)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -224,3 +224,56 @@ def test_only_the_unique_event_conflict_is_a_duplicate(api_client, settings, mon
     monkeypatch.undo()  # the provider's retry then applies it
     again = deliver(api_client, settings, event(payment, "charge.succeeded", "succeeded"))
     assert again.status_code == 200 and again.json()["outcome"] == "applied"
+
+
+def refund_event(payment, refund_id: str, *, amount: int, currency: str, event_id: str) -> dict:
+    return {
+        "id": event_id,
+        "type": "refund.succeeded",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "object": "refund",
+                "id": refund_id,
+                "charge": payment.provider_charge_id,
+                "amount": amount,
+                "currency": currency,
+                "status": "succeeded",
+                "failure_code": None,
+                "failure_message": None,
+                "created": int(time.time()),
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("how", ["amount", "currency", "other_payments_refund"])
+def test_a_refund_webhook_that_does_not_match_the_refund_is_422_and_posts_nothing(api_client, settings, how):
+    from payments import services
+    from payments.models import RefundStatus
+
+    payment = PaymentFactory()
+    assert deliver(api_client, settings, event(payment, "charge.succeeded", "succeeded")).status_code == 200
+    payment.refresh_from_db()
+    refund = services.refund_create(user=payment.user, payment_id=payment.pk, amount=payment.amount // 2)
+    refund.provider_refund_id = "re_1"
+    refund.save(update_fields=["provider_refund_id"])
+    amount, currency, target = refund.amount, payment.currency, payment
+    if how == "amount":
+        amount = refund.amount + 1
+    elif how == "currency":
+        currency = "JPY" if payment.currency != "JPY" else "EUR"
+    else:  # a refund of this payment named in a webhook about another payment's charge
+        target = PaymentFactory(provider_charge_id="ch_other", amount_captured=0)
+        target.status, target.amount_captured = PaymentStatus.SUCCEEDED, target.amount
+        target.save(update_fields=["status", "amount_captured"])
+    body = refund_event(target, "re_1", amount=amount, currency=currency, event_id="evt_r")
+    response = deliver(api_client, settings, body)
+    assert response.status_code == 422 and response.json()["code"] == "webhook_payload_mismatch"
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == RefundStatus.PENDING and payment.amount_refunded == 0
+    assert not ProviderWebhook.objects.filter(event_id="evt_r").exists()
+    # The right content is applied.
+    good = refund_event(payment, "re_1", amount=refund.amount, currency=payment.currency, event_id="evt_r2")
+    assert deliver(api_client, settings, good).json()["outcome"] == "applied"
