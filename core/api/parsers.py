@@ -2,21 +2,25 @@
 
 import codecs
 import json
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import IO, Any, NoReturn
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 
-def _reject_constant(value: str):
+def _reject_constant(value: str) -> NoReturn:
     raise ValueError(f"{value} is not valid JSON")
 
 
 class ExactJSONParser(JSONParser):
     """Parses JSON numbers with a fraction or exponent as Decimal, and refuses NaN/Infinity."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:

@@ -9,9 +9,9 @@ caller, which knows whether it holds an idempotency key worth retrying with.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +32,8 @@ from .base import (
     WebhookVerificationError,
 )
 from .settlement import settlement_report_download
+
+_T = TypeVar("_T")
 
 
 class _InvalidResponse(Exception):
@@ -213,7 +215,7 @@ class SandboxProvider:
             raise ProviderUnavailable(code, message, http_status=status)
         raise ProviderRequestError(code, message, http_status=status)
 
-    def _parse(self, parser, data: Any, what: str):
+    def _parse(self, parser: Callable[[Any], _T], data: Any, what: str) -> _T:
         try:
             return parser(data)
         except (_InvalidResponse, KeyError, TypeError, AttributeError, ValueError) as exc:
