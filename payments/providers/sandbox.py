@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -21,12 +21,14 @@ from .base import (
     CHARGE_STATUSES,
     REFUND_STATUSES,
     ChargeRequest,
+    ChargeStatus,
     ProviderCharge,
     ProviderError,
     ProviderRefund,
     ProviderRequestError,
     ProviderTimeout,
     ProviderUnavailable,
+    RefundStatus,
     SettlementReport,
     WebhookEvent,
     WebhookVerificationError,
@@ -71,7 +73,7 @@ def charge_from_json(data: Mapping[str, Any]) -> ProviderCharge:
         raise _InvalidResponse(f"unknown charge status {status!r}")
     return ProviderCharge(
         id=_str(data, "id"),
-        status=status,  # type: ignore[arg-type]  # checked against CHARGE_STATUSES above
+        status=cast(ChargeStatus, status),  # checked against CHARGE_STATUSES above
         amount=_int(data, "amount"),
         amount_captured=_int(data, "amount_captured"),
         amount_refunded=_int(data, "amount_refunded"),
@@ -93,7 +95,7 @@ def refund_from_json(data: Mapping[str, Any]) -> ProviderRefund:
         charge_id=_str(data, "charge"),
         amount=_int(data, "amount"),
         currency=_str(data, "currency"),
-        status=status,  # type: ignore[arg-type]
+        status=cast(RefundStatus, status),  # checked against REFUND_STATUSES above
         failure_code=_opt_str(data, "failure_code"),
         failure_message=_opt_str(data, "failure_message"),
         created=_timestamp(data, "created"),
