@@ -1,6 +1,13 @@
 """Expected failures of ledger operations, each with a stable code the API shows as a problem."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from core.errors import ApiError
+
+if TYPE_CHECKING:
+    from .models import Account
 
 
 class LedgerError(ApiError):
@@ -9,7 +16,7 @@ class LedgerError(ApiError):
     status = 422
 
 
-def insufficient_funds(account) -> LedgerError:
+def insufficient_funds(account: Account) -> LedgerError:
     return LedgerError(
         "insufficient_funds",
         f"Account {account.pk} has insufficient available funds for this operation.",
@@ -17,7 +24,7 @@ def insufficient_funds(account) -> LedgerError:
     )
 
 
-def currency_mismatch(account, currency: str) -> LedgerError:
+def currency_mismatch(account: Account, currency: str) -> LedgerError:
     return LedgerError(
         "currency_mismatch",
         f"Account {account.pk} holds {account.currency}, not {currency}.",
@@ -25,11 +32,11 @@ def currency_mismatch(account, currency: str) -> LedgerError:
     )
 
 
-def account_inactive(account) -> LedgerError:
+def account_inactive(account: Account) -> LedgerError:
     return LedgerError(
         "account_inactive", f"Account {account.pk} is {account.status}.", extra={"account": str(account.pk)}
     )
 
 
-def not_found(what: str, ident) -> LedgerError:
+def not_found(what: str, ident: object) -> LedgerError:
     return LedgerError("not_found", f"No {what} {ident}.", status=404)

@@ -22,13 +22,21 @@ from .accounts import (
 )
 from .corrections import transfer_reverse
 from .holds import hold_expire_due, hold_post, hold_void
-from .postings import DEFAULT_HOLD_DURATION, MAX_HOLD_DURATION, Leg, transfer_create, transfer_split_create
+from .postings import (
+    DEFAULT_HOLD_DURATION,
+    MAX_HOLD_DURATION,
+    Leg,
+    Posting,
+    transfer_create,
+    transfer_split_create,
+)
 
 __all__ = [
     "DEFAULT_HOLD_DURATION",
     "MAX_HOLD_DURATION",
     "SYSTEM_ACCOUNT_KINDS",
     "Leg",
+    "Posting",
     "SystemAccount",
     "account_create",
     "account_status_set",
