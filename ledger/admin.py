@@ -1,6 +1,8 @@
 """Read-only back-office views of the ledger: finance staff browse, nobody edits history here."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin, money
 
@@ -15,7 +17,7 @@ class EntryInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -1,6 +1,8 @@
 """Read-only back-office views of payments, their timelines, the outbox, webhooks and dead letters."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin, money
 
@@ -15,7 +17,7 @@ class PaymentEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -26,7 +28,7 @@ class RefundInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
