@@ -35,8 +35,9 @@ class SettlementReport(models.Model):
 
     class Meta:
         constraints = [
+            # The provider numbers the versions it publishes; files given by hand are numbered apart.
             models.UniqueConstraint(
-                fields=["provider", "day", "version"], name="reconciliation_report_one_per_version"
+                fields=["provider", "day", "source", "version"], name="reconciliation_report_one_per_version"
             ),
             models.UniqueConstraint(
                 fields=["provider", "day", "checksum"], name="reconciliation_report_same_bytes_once"

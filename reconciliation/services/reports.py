@@ -61,7 +61,7 @@ _CHECKS = (
 def report_fetch(*, provider: str, day: date, file: Path | None = None) -> providers.SettlementReport:
     """The day's report on disk: the given file, or the latest version from the provider's API.
 
-    A file's version is decided at import (the next one for the day, unless its bytes were imported).
+    A file's version is decided at import: the next of the day's files (unless its bytes were imported).
     The caller closes the report (a downloaded one is a temporary file).
     """
     if file is not None:
@@ -132,9 +132,9 @@ def report_import(*, report: providers.SettlementReport) -> tuple[SettlementRepo
         ).exists():
             raise report_changed(provider=report.provider, day=report.day, version=version)
     else:
-        latest = SettlementReport.objects.filter(provider=report.provider, day=report.day).aggregate(
-            latest=Max("version")
-        )["latest"]
+        latest = SettlementReport.objects.filter(
+            provider=report.provider, day=report.day, source=report.source.value
+        ).aggregate(latest=Max("version"))["latest"]
         version = (latest or 0) + 1
     count = _copy_lines(report)
     with connection.cursor() as cursor:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import ManagementUtility
+from django.db import connections
 from django.utils import timezone
 
 from accounts.models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, User
@@ -115,8 +116,12 @@ class Cli:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Cli]:
-    """Run `manage.py <args>` in this process as the shell would: the exit status, stdout and stderr."""
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Cli]:
+    """Run `manage.py <args>` in this process as the shell would: the exit status, stdout and stderr.
+
+    (A command run from the command line closes every database connection when it ends; here that
+    would end the test's own transaction, so it is left open.)"""
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     def run(*args: str) -> Cli:
         capsys.readouterr()
