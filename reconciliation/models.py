@@ -149,7 +149,10 @@ class Match(models.Model):
     line is settled."""
 
     id = models.BigAutoField(primary_key=True)
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, related_name="matches")
+    # Few indexes: a day writes a million of these rows, and every index is paid for on each.
+    run = models.ForeignKey(
+        ReconciliationRun, on_delete=models.PROTECT, related_name="matches", db_index=False
+    )
     provider = models.CharField(max_length=40)
     line_key = models.CharField(max_length=100, help_text="The line's line_id, the same in every version.")
     line = models.OneToOneField(SettlementLine, on_delete=models.PROTECT, related_name="match")
@@ -157,12 +160,17 @@ class Match(models.Model):
         "ledger.Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="settlement_match"
     )
     payment = models.ForeignKey(
-        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     kind = models.CharField(max_length=10, choices=MatchKind.choices, default=MatchKind.EXACT)
     note = models.CharField(max_length=255, blank=True)
     settlement = models.ForeignKey(
-        "ledger.Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="settled_matches"
+        "ledger.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settled_matches",
+        db_index=False,
     )
     created_at = models.DateTimeField()
 
@@ -170,11 +178,6 @@ class Match(models.Model):
         verbose_name_plural = "matches"
         constraints = [
             models.UniqueConstraint(fields=["provider", "line_key"], name="reconciliation_match_line_once"),
-        ]
-        indexes = [
-            models.Index(
-                fields=["provider"], name="recon_match_unsettled", condition=Q(settlement__isnull=True)
-            )
         ]
 
     def __str__(self) -> str:

@@ -77,7 +77,12 @@ _ITEMS = """
                coalesce(a.amount, b.amount) AS p_amount,
                coalesce(a.status, b.status) AS p_status,
                coalesce(a.booked, b.booked, false) AS booked,
-               m.id AS match_id, other.line_key AS matched_to
+               m.id AS match_id, other.line_key AS matched_to,
+               CASE WHEN l.line_type = 'payout' THEN 'payout:' || l.line_id
+                    ELSE l.line_type || ':' || coalesce(
+                        coalesce(a.payment_id, b.payment_id)::text || ':'
+                            || coalesce(coalesce(a.refund_id, b.refund_id)::text, ''),
+                        nullif(l.psp_reference, ''), l.line_id) END AS dup_key
           FROM reconciliation_settlementline l
           LEFT JOIN reconciliation_postings a
                  ON l.psp_reference <> '' AND a.kind = l.line_type AND a.psp_ref = l.psp_reference
@@ -88,14 +93,14 @@ _ITEMS = """
           LEFT JOIN reconciliation_match other
                  ON m.id IS NULL AND other.transfer_id = coalesce(a.transfer_id, b.transfer_id)
          WHERE l.report_id = %(report)s
+    ), firsts AS (
+        -- The first line referring to each posting (a line matched before comes first): any later one
+        -- is a duplicate. An aggregate rather than a window, so the wide rows are never sorted.
+        SELECT dup_key, coalesce(min(line_number) FILTER (WHERE match_id IS NOT NULL), min(line_number)) AS first
+          FROM found GROUP BY dup_key
     ), ranked AS (
-        SELECT found.*,
-               CASE WHEN line_type = 'payout' THEN 1 ELSE row_number() OVER (
-                   PARTITION BY line_type = 'payout', line_type,
-                                coalesce(payment_id::text || ':' || coalesce(refund_id::text, ''),
-                                         nullif(psp_reference, ''), line_id)
-                   ORDER BY match_id IS NULL, line_number) END AS rank
-          FROM found
+        SELECT found.*, CASE WHEN found.line_number = f.first THEN 1 ELSE 2 END AS rank
+          FROM found JOIN firsts f USING (dup_key)
     )
     SELECT ranked.*,
            CASE
@@ -155,9 +160,12 @@ def classify(*, provider: str, report_id: UUID, day: date, fee_rule: FeeRule, la
     with connection.cursor() as cursor:
         for table in ("reconciliation_items", "reconciliation_unsettled", "reconciliation_postings"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        # Hash joins over a day of lines and every payment want memory, not temporary files; the
+        # planner wants fresh statistics of the lines just imported and the matches just written.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("ANALYZE reconciliation_settlementline")
+        cursor.execute("ANALYZE reconciliation_match")
         cursor.execute(_POSTINGS, params)
-        cursor.execute("CREATE INDEX ON reconciliation_postings (psp_ref)")
-        cursor.execute("CREATE INDEX ON reconciliation_postings (our_ref)")
         cursor.execute("ANALYZE reconciliation_postings")
         cursor.execute(_ITEMS, params)
         cursor.execute("ANALYZE reconciliation_items")

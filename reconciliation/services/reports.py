@@ -2,8 +2,8 @@
 
 The report is fetched over the provider's API (or taken from a file) into a file on disk outside any
 transaction, then imported in one: its lines are parsed and validated as a stream and COPYed into a
-temporary staging table, checked there as a set (duplicate line ids, over-long fields) and copied into
-SettlementLine with one INSERT ... SELECT. Any bad line fails the whole import with its line number,
+temporary staging table, checked there as a set (over-long fields) and copied into SettlementLine
+with one INSERT ... SELECT (whose unique (report, line_id) refuses a repeated line id, then named). Any bad line fails the whole import with its line number,
 and nothing of the report is kept. Importing is idempotent by (provider, day, checksum): the same bytes
 again return the report already imported; a different file for a version already imported is refused.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -39,23 +39,19 @@ _COLUMNS = (
     "line_number, line_id, line_type, psp_reference, merchant_reference, batch_id, payout_id,"
     " created_at, available_on, currency, gross, fee, net, batch_net"
 )
-# Checked on the staged set, first offending line first: what the streaming parser cannot know alone.
-_CHECKS = (
-    (
-        """SELECT line_number, line_id FROM (
-               SELECT line_number, line_id, row_number() OVER (PARTITION BY line_id ORDER BY line_number) AS n
-                 FROM reconciliation_staging) AS s
-            WHERE n > 1 ORDER BY line_number LIMIT 1""",
-        "duplicate line_id {1!r} (line_id is unique in a report)",
-    ),
-    (
-        """SELECT line_number, 0 FROM reconciliation_staging
-            WHERE length(line_id) > 100 OR length(psp_reference) > 100 OR length(merchant_reference) > 100
-               OR length(batch_id) > 100 OR length(payout_id) > 100
-            ORDER BY line_number LIMIT 1""",
-        "a field is longer than 100 characters",
-    ),
-)
+# Checked on the staged set: what the streaming parser cannot know alone.
+_TOO_LONG = """
+    SELECT min(line_number) FROM reconciliation_staging
+     WHERE length(line_id) > 100 OR length(psp_reference) > 100 OR length(merchant_reference) > 100
+        OR length(batch_id) > 100 OR length(payout_id) > 100
+"""
+# Only run when the unique (report, line_id) refused the insert: which line repeats an earlier line_id.
+_DUPLICATE = """
+    SELECT line_number, line_id FROM (
+        SELECT line_number, line_id, row_number() OVER (PARTITION BY line_id ORDER BY line_number) AS n
+          FROM reconciliation_staging) AS s
+     WHERE n > 1 ORDER BY line_number LIMIT 1
+"""
 
 
 def report_fetch(*, provider: str, day: date, file: Path | None = None) -> providers.SettlementReport:
@@ -136,13 +132,14 @@ def report_import(*, report: providers.SettlementReport) -> tuple[SettlementRepo
             provider=report.provider, day=report.day, source=report.source.value
         ).aggregate(latest=Max("version"))["latest"]
         version = (latest or 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '128MB'")
     count = _copy_lines(report)
     with connection.cursor() as cursor:
-        for query, reason in _CHECKS:
-            cursor.execute(query)
-            bad = cursor.fetchone()
-            if bad is not None:
-                raise ReportInvalid(bad[0], reason.format(*bad))
+        cursor.execute(_TOO_LONG)
+        (too_long,) = cursor.fetchone()
+        if too_long is not None:
+            raise ReportInvalid(too_long, "a field is longer than 100 characters")
     now = timezone.now()
     imported = SettlementReport.objects.create(
         provider=report.provider,
@@ -155,11 +152,22 @@ def report_import(*, report: providers.SettlementReport) -> tuple[SettlementRepo
         fetched_at=now,
         imported_at=now,
     )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO reconciliation_settlementline (report_id, {_COLUMNS})
+                    SELECT %s, {_COLUMNS} FROM reconciliation_staging""",  # noqa: S608
+                [imported.pk],
+            )
+    except IntegrityError:
+        with connection.cursor() as cursor:
+            cursor.execute(_DUPLICATE)
+            duplicate = cursor.fetchone()
+        if duplicate is None:
+            raise
+        raise ReportInvalid(
+            duplicate[0], f"duplicate line_id {duplicate[1]!r} (line_id is unique in a report)"
+        ) from None
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO reconciliation_settlementline (report_id, {_COLUMNS})
-                SELECT %s, {_COLUMNS} FROM reconciliation_staging ORDER BY line_number""",  # noqa: S608
-            [imported.pk],
-        )
         cursor.execute("DROP TABLE reconciliation_staging")
     return imported, True

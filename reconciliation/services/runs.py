@@ -121,35 +121,59 @@ def _run_fail(run: ReconciliationRun, exc: BaseException) -> None:
     run.status, run.error = RunStatus.FAILED, error
 
 
+_SETTLEMENT_GROUPS = """
+    WITH day_lines AS (
+        SELECT l.id, l.payout_id, l.currency, l.gross, l.fee, l.net
+          FROM reconciliation_settlementline l
+          JOIN reconciliation_settlementreport r ON r.id = l.report_id
+         WHERE r.provider = %(provider)s AND r.day = %(day)s
+    ), earlier AS (
+        SELECT d.payout_id, d.currency, count(DISTINCT m.settlement_id) AS n
+          FROM reconciliation_match m JOIN day_lines d ON d.id = m.line_id
+         WHERE m.provider = %(provider)s AND m.settlement_id IS NOT NULL
+         GROUP BY d.payout_id, d.currency
+    )
+    SELECT d.payout_id, d.currency, sum(d.gross), sum(d.fee), sum(d.net), count(*), coalesce(max(e.n), 0)
+      FROM reconciliation_match m
+      JOIN day_lines d ON d.id = m.line_id
+      LEFT JOIN earlier e ON e.payout_id = d.payout_id AND e.currency = d.currency
+     WHERE m.provider = %(provider)s AND m.settlement_id IS NULL
+     GROUP BY d.payout_id, d.currency ORDER BY d.payout_id, d.currency
+"""
+_SETTLED = """
+    UPDATE reconciliation_match m SET settlement_id = v.transfer_id
+      FROM reconciliation_settlementline l, reconciliation_settlementreport r,
+           (SELECT * FROM unnest(%(payouts)s::text[], %(currencies)s::text[], %(transfers)s::uuid[]))
+             AS v(payout_id, currency, transfer_id)
+     WHERE l.id = m.line_id AND r.id = l.report_id AND m.provider = %(provider)s AND m.settlement_id IS NULL
+       AND r.provider = %(provider)s AND r.day = %(day)s AND l.payout_id = v.payout_id AND l.currency = v.currency
+"""
+
+
 def _settle(*, provider: str, day: date, run: ReconciliationRun) -> list[SettlementPosted]:
     """One balanced transfer per payout and currency for the matched lines of the day not yet settled:
-    cash debited by the net, provider fees by the fee, provider clearing credited by the gross."""
+    cash debited by the net, provider fees by the fee, provider clearing credited by the gross. The
+    matches are marked settled by one UPDATE for all payouts."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT l.payout_id, l.currency, sum(l.gross), sum(l.fee), sum(l.net), count(*)
-                 FROM reconciliation_match m
-                 JOIN reconciliation_settlementline l ON l.id = m.line_id
-                 JOIN reconciliation_settlementreport r ON r.id = l.report_id
-                WHERE m.provider = %s AND m.settlement_id IS NULL AND r.provider = %s AND r.day = %s
-                GROUP BY l.payout_id, l.currency ORDER BY l.payout_id, l.currency""",
-            [provider, provider, day],
-        )
+        cursor.execute(_SETTLEMENT_GROUPS, {"provider": provider, "day": day})
         groups = cursor.fetchall()
     posted = []
-    for payout_id, currency, gross, fee, net, count in groups:
+    accounts: dict[str, dict[SystemAccount, Any]] = {}
+    for payout_id, currency, gross, fee, net, count, earlier in groups:
         gross, fee, net = int(gross), int(fee), int(net)
-        accounts = {
-            code: ledger.system_account_get(code=code, currency=currency).pk
-            for code in (SystemAccount.CASH, SystemAccount.PROVIDER_FEES, SystemAccount.PROVIDER_CLEARING)
-        }
+        if currency not in accounts:
+            accounts[currency] = {
+                code: ledger.system_account_get(code=code, currency=currency).pk
+                for code in (SystemAccount.CASH, SystemAccount.PROVIDER_FEES, SystemAccount.PROVIDER_CLEARING)
+            }
+        ids = accounts[currency]
         legs = [
-            Leg(accounts[SystemAccount.CASH], net),
-            Leg(accounts[SystemAccount.PROVIDER_FEES], fee),
-            Leg(accounts[SystemAccount.PROVIDER_CLEARING], -gross),
+            Leg(ids[SystemAccount.CASH], net),
+            Leg(ids[SystemAccount.PROVIDER_FEES], fee),
+            Leg(ids[SystemAccount.PROVIDER_CLEARING], -gross),
         ]
         if not any(leg.amount for leg in legs):
             continue
-        previous = ledger_settlements_count(provider=provider, payout_id=payout_id, currency=currency)
         transfer = ledger.transfer_legs_create(
             legs=legs,
             currency=currency,
@@ -162,30 +186,22 @@ def _settle(*, provider: str, day: date, run: ReconciliationRun) -> list[Settlem
                 "run": str(run.pk),
                 "lines": count,
             },
-            cause=f"settlement:{provider}:{payout_id}"[:90] + f":{currency}:{previous + 1}",
+            cause=f"settlement:{provider}:{payout_id}"[:90] + f":{currency}:{earlier + 1}",
         )
+        posted.append(SettlementPosted(payout_id, currency, str(transfer.pk), count, gross, fee, net))
+    if posted:
         with connection.cursor() as cursor:
             cursor.execute(
-                """UPDATE reconciliation_match m SET settlement_id = %s
-                     FROM reconciliation_settlementline l, reconciliation_settlementreport r
-                    WHERE l.id = m.line_id AND r.id = l.report_id AND m.provider = %s
-                      AND m.settlement_id IS NULL AND r.provider = %s AND r.day = %s
-                      AND l.payout_id = %s AND l.currency = %s""",
-                [transfer.pk, provider, provider, day, payout_id, currency],
+                _SETTLED,
+                {
+                    "provider": provider,
+                    "day": day,
+                    "payouts": [p.payout_id for p in posted],
+                    "currencies": [p.currency for p in posted],
+                    "transfers": [p.transfer_id for p in posted],
+                },
             )
-        posted.append(SettlementPosted(payout_id, currency, str(transfer.pk), count, gross, fee, net))
     return posted
-
-
-def ledger_settlements_count(*, provider: str, payout_id: str, currency: str) -> int:
-    from ledger.models import Transfer
-
-    return Transfer.objects.filter(
-        kind=TransferKind.SETTLEMENT,
-        metadata__provider=provider,
-        metadata__payout_id=payout_id,
-        currency=currency,
-    ).count()
 
 
 def _unsettled(*, provider: str, day: date) -> int:
