@@ -235,11 +235,14 @@ def _reconcile_locked(
     recovered: list[str],
     recovery: dict[str, dict[str, Any]],
     step: Progress,
+    missing_after_days: int | None,
 ) -> RunResult:
     """The work under the day's lock, in the caller's transaction."""
     provider, day = run.provider, run.day
     provider_day_lock(provider=provider, day=day)
-    late = (timezone.now().date() - day).days >= settings.RECONCILIATION_MISSING_AFTER_DAYS
+    if missing_after_days is None:
+        missing_after_days = settings.RECONCILIATION_MISSING_AFTER_DAYS
+    late = (timezone.now().date() - day).days >= missing_after_days
     step("match")
     matching.classify(provider=provider, report_id=report.pk, day=day, fee_rule=fee_rule, late=late)
     step("write")
@@ -303,6 +306,7 @@ def reconcile_day(
     triggered_by: User | None = None,
     schedule: str = "manual",
     progress: Progress | None = None,
+    missing_after_days: int | None = None,
 ) -> RunResult:
     """Reconcile (and with settle=True, settle) one provider's day. Raises ReconciliationError (and its
     ReportInvalid) for bad input: a failed run is then left with its error, and nothing else changed."""
@@ -318,7 +322,14 @@ def reconcile_day(
             step("import")
             report, _ = report_import(report=fetched)
             result = _reconcile_locked(
-                run=run, report=report, fee_rule=fee_rule, settle=settle, recovered=[], recovery={}, step=step
+                run=run,
+                report=report,
+                fee_rule=fee_rule,
+                settle=settle,
+                recovered=[],
+                recovery={},
+                step=step,
+                missing_after_days=missing_after_days,
             )
             result.dry_run = True
             transaction.set_rollback(True)
@@ -342,6 +353,7 @@ def reconcile_day(
                 recovered=recovered,
                 recovery=recovery,
                 step=step,
+                missing_after_days=missing_after_days,
             )
     except BaseException as exc:
         _run_fail(run, exc)
@@ -359,9 +371,11 @@ def settle_day(
     triggered_by: User | None = None,
     schedule: str = "manual",
     progress: Progress | None = None,
+    missing_after_days: int | None = None,
 ) -> RunResult:
     """Settle one provider's day: reconcile it, then post the settlement of what matched."""
     return reconcile_day(
+        missing_after_days=missing_after_days,
         provider=provider,
         day=day,
         file=file,
