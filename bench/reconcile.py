@@ -71,7 +71,7 @@ SELECT i, ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid AS paymen
        ('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid AS transfer_id,
        (500 + (i * 7919) %% 100000)::bigint AS gross,
        %(day)s::timestamptz + (i * interval '86399 seconds') / %(n)s AS at
-  FROM generate_series(1, %(n)s) AS i;
+  FROM generate_series(1::bigint, %(n)s::bigint) AS i;
 ALTER TABLE seed ADD COLUMN fee bigint;
 UPDATE seed SET fee = 30 + (gross * 290 + 5000) / 10000;
 INSERT INTO ledger_transfer (id, kind, status, amount, posted_amount, currency, source_id, destination_id,

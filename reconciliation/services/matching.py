@@ -237,6 +237,8 @@ _CLEAR = """
        SET status = 'resolved', auto_resolved = true, resolved_at = now(), last_run_id = %(run)s,
            resolution_note = %(note)s
      WHERE provider = %(provider)s AND day = %(day)s AND status = 'open' AND last_run_id <> %(run)s
+       -- a posting still unsettled, only not yet late by this run's measure, stays missing
+       AND NOT (cls = 'missing_at_provider' AND key IN (SELECT transfer_id::text FROM reconciliation_unsettled))
 """
 
 

@@ -106,3 +106,23 @@ def test_a_refund_line_matches_the_refund_posting(shop, cli):
     settlement = Transfer.objects.get(kind=TransferKind.SETTLEMENT)
     assert settlement.metadata["lines"] == 2
     call_command("check_ledger")
+
+
+def test_a_capture_not_settled_is_pending_until_late_then_missing_and_stays_so(shop, settings, tmp_path):
+    settled, unsettled = paid(shop, [1_000, 2_000])
+    day = today()
+    path = write_report(tmp_path / "r.csv", with_payouts([charge_line(settled, day=day, n=1)], day=day))
+    settings.RECONCILIATION_MISSING_AFTER_DAYS = 1
+    early = services.reconcile_day(provider="sandbox", day=day, file=path)
+    assert early.verdict == "reconciled_with_pending" and early.counts["pending"] == 1
+    assert not Discrepancy.objects.exists()
+
+    late = services.reconcile_day(provider="sandbox", day=day, file=path, missing_after_days=0)
+    assert late.verdict == "breaks"
+    missing = Discrepancy.objects.get(cls=DiscrepancyClass.MISSING_AT_PROVIDER)
+    assert missing.payment_id == unsettled.pk and missing.expected == 2_000
+
+    again = services.reconcile_day(provider="sandbox", day=day, file=path)  # a laxer run does not clear it
+    assert again.verdict == "breaks"
+    missing.refresh_from_db()
+    assert missing.status == DiscrepancyStatus.OPEN
