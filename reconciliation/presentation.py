@@ -143,7 +143,8 @@ def result_text(result: RunResult) -> list[str]:
     for d in open_items:
         j = discrepancy_json(d)
         ref = j["line_id"] or j["transfer"]
-        detail = f"expected {j['expected']} {j['expected_currency']}, actual {j['actual']} {d.currency}"
+        actual = "nothing" if j["actual"] is None else f"{j['actual']} {d.currency}"
+        detail = f"expected {j['expected']} {j['expected_currency']}, actual {actual}"
         payment = f" payment {j['payment']}" if j["payment"] else ""
         lines.append(f"  {d.cls:<20} {ref}{payment}: {detail} [{d.pk}]")
     return lines
