@@ -55,7 +55,6 @@ def _fee(gross: int) -> int:
 
 
 SEED_SQL = """
-SET session_replication_role = replica;
 INSERT INTO accounts_user (password, is_superuser, email, is_active, is_staff, date_joined)
 VALUES ('!', false, 'bench@ledgerpay.local', true, false, now());
 INSERT INTO ledger_account (id, owner_id, name, currency, kind, status, allow_negative, system_code, balance,
@@ -66,7 +65,8 @@ VALUES ('00000000-0000-4000-a000-000000000001', (SELECT id FROM accounts_user), 
         true, 'provider_clearing', 0, 0, 0, 0, now()),
        ('00000000-0000-4000-a000-000000000003', NULL, 'System: fees revenue', 'USD', 'revenue', 'active',
         true, 'fees_revenue', 0, 0, 0, 0, now());
-CREATE TEMPORARY TABLE seed AS
+DROP TABLE IF EXISTS seed;
+CREATE UNLOGGED TABLE seed AS
 SELECT i, ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid AS payment_id,
        ('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid AS transfer_id,
        (500 + (i * 7919) %% 100000)::bigint AS gross,
@@ -96,21 +96,33 @@ UPDATE ledger_account a
    SET balance = CASE WHEN a.kind IN ('asset', 'expense') THEN s.total ELSE -s.total END, version = %(n)s
   FROM (SELECT account_id, sum(amount) AS total FROM ledger_entry GROUP BY account_id) AS s
  WHERE a.id = s.account_id;
-SET session_replication_role = DEFAULT;
+DROP TABLE seed;
 """
 
 
 def seed(server: db.Server, *, n: int, day: date) -> float:
+    """Run the seed statements one commit each; a statement cut off by a server restart (other benches on
+    this machine restart PostgreSQL on purpose) is run again on a new connection."""
     import psycopg
 
     started = time.perf_counter()
-    with psycopg.connect(server.conninfo(DBNAME)) as conn:
-        # A bench seed: session_replication_role = replica skips the ledger's per-row triggers.
-        params = {"n": n, "day": datetime(day.year, day.month, day.day, tzinfo=UTC)}
-        for statement in SEED_SQL.split(";\n"):
-            if statement.strip():
-                conn.execute(statement, params if "%(" in statement else None)
-        conn.commit()
+    params = {"n": n, "day": datetime(day.year, day.month, day.day, tzinfo=UTC)}
+    statements = [x for x in SEED_SQL.split(";\n") if x.strip()]
+    done = 0
+    for attempt in range(10):
+        try:
+            with psycopg.connect(server.conninfo(DBNAME)) as conn:
+                # A bench seed: session_replication_role = replica skips the ledger's per-row triggers.
+                conn.execute("SET session_replication_role = replica")
+                while done < len(statements):
+                    statement = statements[done]
+                    conn.execute(statement, params if "%(" in statement else None)
+                    conn.commit()
+                    done += 1
+            break
+        except psycopg.OperationalError as exc:
+            print(f"  seed statement {done + 1} cut off ({exc}); again", flush=True)
+            time.sleep(5 + attempt * 5)
     with psycopg.connect(server.conninfo(DBNAME), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started
@@ -265,6 +277,35 @@ def child(phase: str, path: str, day: str) -> None:
     )
 
 
+def _child_run(phase: str, path: Path, day: date, env: dict) -> subprocess.CompletedProcess:
+    for attempt in range(3):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.reconcile",
+                "--child",
+                phase,
+                "--file",
+                str(path),
+                "--day",
+                day.isoformat(),
+            ],
+            cwd=db.PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if not result.returncode:
+            return result
+        print(
+            f"  {phase} failed (attempt {attempt + 1}): {result.stderr.strip().splitlines()[-1:]}", flush=True
+        )
+        time.sleep(10)
+    raise SystemExit(f"{phase} failed:\n{result.stdout}\n{result.stderr}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1_000_000)
@@ -307,26 +348,7 @@ def main() -> int:
         write_s = time.perf_counter() - started
         print(f"seeded in {seed_s:.0f} s; report of {lines:,} lines written in {write_s:.0f} s", flush=True)
         for phase in ("reconcile", "settle"):
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.reconcile",
-                    "--child",
-                    phase,
-                    "--file",
-                    str(path),
-                    "--day",
-                    day.isoformat(),
-                ],
-                cwd=db.PROJECT_DIR,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode:
-                raise SystemExit(f"{phase} failed:\n{result.stdout}\n{result.stderr}")
+            result = _child_run(phase, path, day, env)
             figures = json.loads(result.stdout.strip().splitlines()[-1])
             print(f"{phase}: {json.dumps(figures)}", flush=True)
             rows.append((phase, figures))
