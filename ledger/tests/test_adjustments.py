@@ -253,7 +253,7 @@ def test_a_transfer_of_several_legs_balances_and_refuses_legs_that_do_not():
         currency="USD",
         kind=TransferKind.SETTLEMENT,
         cause="settlement:test:1",
-    )
+    ).transfer
     assert (transfer.source_id, transfer.destination_id, transfer.amount) == (cash.pk, clearing.pk, 1_000)
     entries = {e.account_id: e.amount for e in Entry.objects.filter(transfer=transfer)}
     assert entries == {cash.pk: 970, fees.pk: 30, clearing.pk: -1_000}
