@@ -9,6 +9,7 @@ from core.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_m
 from core.money import format_amount
 
 from .selectors import transfer_entries
+from .services.batches import MAX_BATCH_ITEMS
 
 
 class AccountCreateInputSerializer(serializers.Serializer):
@@ -99,6 +100,23 @@ class TransferCreateInputSerializer(serializers.Serializer):
         return amount_to_minor(attrs, currency=attrs["currency"])
 
 
+class TransferBatchItemInputSerializer(TransferCreateInputSerializer):
+    linked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Chain this transfer to the next: they succeed or fail together.",
+    )
+
+
+class TransferBatchInputSerializer(serializers.Serializer):
+    transfers = serializers.ListField(
+        child=TransferBatchItemInputSerializer(),
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        help_text=f"1 to {MAX_BATCH_ITEMS} transfers, each the body of POST /api/v1/transfers plus `linked`.",
+    )
+
+
 class HoldPostInputSerializer(serializers.Serializer):
     amount = AmountInField(required=False)
 
@@ -141,3 +159,39 @@ class TransferOutputSerializer(serializers.Serializer):
 
 class TransferListQuerySerializer(serializers.Serializer):
     account = serializers.UUIDField(required=False)
+
+
+class TransferBatchResultOutputSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "failed"])
+    transfer = TransferOutputSerializer(
+        required=False, help_text="When created: as POST /api/v1/transfers returns it."
+    )
+    code = serializers.CharField(
+        required=False,
+        help_text="When failed: the problem code, or linked_event_failed for its chain's others.",
+    )
+    detail = serializers.CharField(required=False)
+
+
+class TransferBatchOutputSerializer(serializers.Serializer):
+    results = TransferBatchResultOutputSerializer(many=True)
+
+
+def transfer_batch_output(results: list) -> dict:
+    """The batch's answer: one result per item, in order (a created transfer as POST /transfers shows it)."""
+    out = []
+    for result in results:
+        if result.transfer is not None:
+            out.append(
+                {
+                    "index": result.index,
+                    "status": "created",
+                    "transfer": TransferOutputSerializer(result.transfer).data,
+                }
+            )
+        else:
+            out.append(
+                {"index": result.index, "status": "failed", "code": result.code, "detail": result.detail}
+            )
+    return {"results": out}

@@ -9,7 +9,7 @@ an API request, the payment a capture belongs to); nested in a caller's
 transaction they run in a savepoint, so a refusal leaves the caller's work intact.
 
 The package is split the way the ledger's writes divide: accounts, postings (the one place
-that writes entries), holds and corrections. Callers import from `ledger.services`.
+that writes entries), batches, holds and corrections. Callers import from `ledger.services`.
 """
 
 from .accounts import (
@@ -19,22 +19,36 @@ from .accounts import (
     account_status_set,
     system_account_get,
 )
+from .batches import MAX_BATCH_ITEMS, BatchItem, BatchResult, batch_chains, transfer_batch_create
 from .corrections import transfer_reverse
 from .holds import hold_expire_due, hold_post, hold_void
-from .postings import DEFAULT_HOLD_DURATION, MAX_HOLD_DURATION, Leg, transfer_create, transfer_split_create
+from .postings import (
+    DEFAULT_HOLD_DURATION,
+    MAX_HOLD_DURATION,
+    Leg,
+    PostingRequest,
+    transfer_create,
+    transfer_split_create,
+)
 
 __all__ = [
     "DEFAULT_HOLD_DURATION",
+    "MAX_BATCH_ITEMS",
     "MAX_HOLD_DURATION",
     "SYSTEM_ACCOUNT_KINDS",
+    "BatchItem",
+    "BatchResult",
     "Leg",
+    "PostingRequest",
     "SystemAccount",
     "account_create",
     "account_status_set",
+    "batch_chains",
     "hold_expire_due",
     "hold_post",
     "hold_void",
     "system_account_get",
+    "transfer_batch_create",
     "transfer_create",
     "transfer_reverse",
     "transfer_split_create",
