@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from uuid import UUID
 
 DRAIN_FUNDING = 200
 DRAIN_AMOUNT = 10
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fixture = json.loads(args.fixture.read_text())
     users = {user["id"]: user for user in fixture["users"]}
-    all_accounts = [account for user in fixture["users"] for account in user["accounts"]]
+    all_accounts = [UUID(account) for user in fixture["users"] for account in user["accounts"]]
     actors = {user.pk: user for user in User.objects.filter(pk__in=[*users, fixture["hot"]["id"]])}
 
     if args.mix == "drain":
@@ -73,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     def worker(i: int) -> None:
         rng = random.Random(args.seed * 1000 + i)
         if args.mix == "hot":
-            actor, sources = actors[fixture["hot"]["id"]], [fixture["hot"]["account"]]
+            actor, sources = actors[fixture["hot"]["id"]], [UUID(fixture["hot"]["account"])]
         elif args.mix == "drain":
-            actor, sources = actors[fixture["hot"]["id"]], [str(drained.pk)]
+            actor, sources = actors[fixture["hot"]["id"]], [drained.pk]
         else:
             user = fixture["users"][i % len(fixture["users"])]
-            actor, sources = actors[user["id"]], user["accounts"]
+            actor, sources = actors[user["id"]], [UUID(account) for account in user["accounts"]]
         mine: list[float] = []
         mine_codes: Counter = Counter()
         try:
@@ -121,8 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         thread.start()
     begin = time.perf_counter()
     window["from"], window["to"] = begin + args.warmup, begin + args.warmup + args.duration
-    cpu_before = time.process_time()
     start.wait()
+    cpu = {}
+    if args.mix != "drain":  # this process's CPU over the measured window only (all threads)
+        time.sleep(max(0.0, window["from"] - time.perf_counter()))
+        cpu["from"] = time.process_time()
+        time.sleep(max(0.0, window["to"] - time.perf_counter()))
+        cpu["to"] = time.process_time()
     for thread in threads:
         thread.join()
     out = {"mix": args.mix, "threads": args.threads, "codes": dict(codes)}
@@ -136,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             created=codes["created"],
             elapsed=args.duration,
             latencies=latencies,
-            cpu_seconds=time.process_time() - cpu_before,
+            cpu_seconds=cpu["to"] - cpu["from"],
         )
     print(json.dumps(out))
     return 0

@@ -55,7 +55,9 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master we started; `stop` ends it (and so its workers) by its pid."""
 
-    def __init__(self, config: ServerConfig, env: dict, log_path: Path):
+    def __init__(
+        self, config: ServerConfig, env: dict, log_path: Path, app: str = "ledgerpay.wsgi:application"
+    ):
         self.config = config
         self.label = str(config)
         self.port = free_port()
@@ -67,7 +69,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "ledgerpay.wsgi:application",
+                app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 *config.gunicorn_args(),

@@ -211,6 +211,8 @@ def run(
     if line is None:
         raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     data = json.loads(line.removeprefix("WRK-RESULT "))
+    if not data["requests"]:
+        print(f"  wrk completed no request:\n{result.stdout}\n{result.stderr}")
     outcome = WrkOutcome(elapsed=data["elapsed_us"] / 1e6 or time.perf_counter() - started)
     for status, count in data["statuses"].items():
         outcome.statuses[int(status)] += count

@@ -26,6 +26,7 @@ from .serializers import (
     TransferListQuerySerializer,
     TransferOutputSerializer,
     transfer_batch_output,
+    transfer_output,
 )
 
 OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
@@ -167,7 +168,7 @@ class TransferListCreateApi(APIView):
                 pending=data["pending"],
                 expires_in=data.get("expires_in"),
             )
-            return status.HTTP_201_CREATED, TransferOutputSerializer(transfer).data
+            return status.HTTP_201_CREATED, transfer_output(transfer)
 
         return idempotent_response(request, create)
 

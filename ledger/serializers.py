@@ -178,17 +178,57 @@ class TransferBatchOutputSerializer(serializers.Serializer):
     results = TransferBatchResultOutputSerializer(many=True)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _instant(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def transfer_output(transfer) -> dict:
+    """TransferOutputSerializer(transfer).data, field for field, without building a serializer per call.
+
+    The write endpoints answer with it (a batch renders up to 1,000 transfers); ledger/tests check it
+    against the serializer, which stays the schema's and the read endpoints' definition.
+    """
+    currency = transfer.currency
+    return {
+        "id": str(transfer.id),
+        "kind": str(transfer.kind),
+        "status": str(transfer.status),
+        "source": str(transfer.source_id),
+        "destination": str(transfer.destination_id),
+        "amount": format_amount(transfer.amount, currency),
+        "posted_amount": None
+        if transfer.posted_amount is None
+        else format_amount(transfer.posted_amount, currency),
+        "currency": currency,
+        "description": transfer.description,
+        "metadata": {str(key): str(value) for key, value in transfer.metadata.items()},
+        "cause": transfer.cause,
+        "reverses": None if transfer.reverses_id is None else str(transfer.reverses_id),
+        "created_at": _instant(transfer.created_at),
+        "posted_at": _instant(transfer.posted_at),
+        "finalized_at": _instant(transfer.finalized_at),
+        "expires_at": _instant(transfer.expires_at),
+        "entries": [
+            {
+                "account": str(entry.account_id),
+                "direction": "debit" if entry.amount > 0 else "credit",
+                "amount": format_amount(abs(entry.amount), entry.currency),
+            }
+            for entry in transfer_entries(transfer=transfer)
+        ],
+    }
+
+
 def transfer_batch_output(results: list) -> dict:
     """The batch's answer: one result per item, in order (a created transfer as POST /transfers shows it)."""
     out = []
     for result in results:
         if result.transfer is not None:
             out.append(
-                {
-                    "index": result.index,
-                    "status": "created",
-                    "transfer": TransferOutputSerializer(result.transfer).data,
-                }
+                {"index": result.index, "status": "created", "transfer": transfer_output(result.transfer)}
             )
         else:
             out.append(

@@ -337,3 +337,28 @@ def test_the_openapi_schema_documents_the_batch_with_examples(api_client):
     assert "/api/v1/transfers/batch" in text
     assert "linked_event_failed" in text and "linked_chain_open" in text
     assert "TransferBatchInput" in text and "Marketplace split: fee" in text
+
+
+@pytest.mark.parametrize("pending", [False, True])
+def test_the_fast_transfer_output_is_the_serializers_field_for_field(pending):
+    from ledger import services
+    from ledger.serializers import TransferOutputSerializer, transfer_output
+    from ledger.services import transfer_reverse
+
+    source, destination = AccountFactory(currency="BHD"), AccountFactory(currency="BHD")
+    fund(source, 5_555)
+    transfer = services.transfer_create(
+        source_id=source.pk,
+        destination_id=destination.pk,
+        amount=1_234,
+        currency="BHD",
+        metadata={"order": "42"},
+        description="tea",
+        pending=pending,
+    )
+    assert transfer_output(transfer) == TransferOutputSerializer(transfer).data
+    fresh = Transfer.objects.get(pk=transfer.pk)
+    assert transfer_output(fresh) == TransferOutputSerializer(fresh).data
+    if not pending:
+        reversal = transfer_reverse(transfer_id=transfer.pk, description="test")
+        assert transfer_output(reversal) == TransferOutputSerializer(reversal).data
