@@ -164,7 +164,7 @@ def doc_update(
     new = [row.cells() for row in rows]
     keys = {tuple(cells[:KEY_COLUMNS]) for cells in new}
     kept = [cells for cells in _existing_rows(text) if tuple(cells[:KEY_COLUMNS]) not in keys]
-    commands = [*[c for c in _existing_commands(text) if c != command][-4:], command]
+    commands = [*[c for c in _existing_commands(text) if c != command][-4:], command] if kept else [command]
     generated = block(info=info, commands=commands, rows=kept + new, verdicts=verdicts)
     if START in text and END in text:
         text = text[: text.index(START)] + generated + text[text.index(END) + len(END) :]

@@ -293,8 +293,16 @@ class Runner:
         if self.args.loadgen == "wrk":
             script = self._wrk_script(clients, mix, mode, url_path)
 
+            # A batch keeps a sync worker busy for about a second: more connections than workers only
+            # queue whole batches (and those left by the warm-up) in front of the measured ones.
+            connections = (
+                min(clients, gunicorn.config.workers * gunicorn.config.threads)
+                if path == "batch"
+                else clients
+            )
+
             def phase(duration: float, on_finish) -> load.Outcome:
-                return wrk.run(gunicorn.base_url, script, connections=clients, duration=duration)
+                return wrk.run(gunicorn.base_url, script, connections=connections, duration=duration)
 
         else:
             if path != "API":
@@ -518,6 +526,31 @@ class InProcessOutcome(load.Outcome):
     cpu_seconds: float = 0.0
 
 
+def server_wait(conninfo: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+                return
+        except psycopg.Error:
+            time.sleep(2)
+    raise SystemExit("PostgreSQL did not come back")
+
+
+def resilient(conninfo: str, label: str, phase, *args, **kwargs):
+    """Run a phase; if PostgreSQL went away meanwhile (the machine is shared: someone restarted it),
+    wait for it and run the phase once more, saying so."""
+    try:
+        return phase(*args, **kwargs)
+    except (psycopg.OperationalError, SystemExit, OSError) as exc:
+        print(
+            f"  {label} failed ({str(exc).splitlines()[0][:200]}); waiting for PostgreSQL and retrying once"
+        )
+        server_wait(conninfo)
+        return phase(*args, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = ".venv/bin/python -m bench.transfers " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -561,21 +594,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {clients} client(s), {args.duration:.0f} s per phase after {args.warmup:.0f} s warm-up")
         for mix in args.mixes:
             for variant in args.ceilings:
-                runner.ceiling(clients, mix, variant)
+                resilient(conninfo, f"SQL {mix}", runner.ceiling, clients, mix, variant)
         ok, output = db.check_ledger(env)
         all_ok &= ok
         print("  check_ledger after the SQL ceiling: " + output.splitlines()[-1])
         if "inproc" in args.paths:
             for mix in args.mixes:
-                all_ok &= runner.inprocess(clients, mix, env)
-            all_ok &= runner.drain(clients, env)
+                all_ok &= resilient(conninfo, f"in-proc {mix}", runner.inprocess, clients, mix, env)
+            all_ok &= resilient(conninfo, "drain", runner.drain, clients, env)
         for config in args.servers:
             if "minimal" in args.paths:
                 log = workdir / f"gunicorn-minimal-{config}-{clients}.log"
                 with Gunicorn(config, env, log, app="bench.minimal:application") as gunicorn:
                     gunicorn.wait_ready()
                     trees["gunicorn"] = gunicorn.pid
-                    runner.http(gunicorn, clients, "uniform", env, "minimal")
+                    resilient(conninfo, "minimal", runner.http, gunicorn, clients, "uniform", env, "minimal")
                 trees["gunicorn"] = None
             log = workdir / f"gunicorn-{config}-{clients}.log"
             with Gunicorn(config, env, log) as gunicorn:
@@ -584,9 +617,11 @@ def main(argv: list[str] | None = None) -> int:
                 for path, name in (("api", "API"), ("batch", "batch")):
                     if path in args.paths:
                         for mix in args.mixes:
-                            all_ok &= runner.http(gunicorn, clients, mix, env, name)
+                            all_ok &= resilient(
+                                conninfo, f"{name} {mix}", runner.http, gunicorn, clients, mix, env, name
+                            )
                 if "open" in args.paths:
-                    all_ok &= runner.open_loop(gunicorn, clients, env)
+                    all_ok &= resilient(conninfo, "open loop", runner.open_loop, gunicorn, clients, env)
             trees["gunicorn"] = None
     redis_flush(args.redis_url)
 
