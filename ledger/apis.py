@@ -1,7 +1,9 @@
 """Ledger endpoints: accounts, statements, balances, transfers and holds. Thin: validate, call, serialize."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -279,7 +281,7 @@ class TransferBatchApi(APIView):
             "whole batch with a 400 and apply nothing."
         ),
     )
-    def post(self, request):
+    def post(self, request: Request) -> HttpResponse:
         serializer = TransferBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = [
@@ -299,7 +301,7 @@ class TransferBatchApi(APIView):
         ]
         services.batch_chains(items)  # an open chain is refused before the key is claimed
 
-        def create():
+        def create() -> tuple[int, object]:
             results = services.transfer_batch_create(items=items, actor=request.user)
             return status.HTTP_200_OK, transfer_batch_output(results)
 

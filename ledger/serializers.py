@@ -1,6 +1,6 @@
 """Input and output shapes of the ledger API. Amounts out are decimal strings in the currency's digits."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,8 +8,9 @@ from rest_framework import serializers
 from core.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
 from core.money import format_amount
 
+from .models import Transfer
 from .selectors import transfer_entries
-from .services.batches import MAX_BATCH_ITEMS
+from .services.batches import MAX_BATCH_ITEMS, BatchResult
 
 
 class AccountCreateInputSerializer(serializers.Serializer):
@@ -181,11 +182,11 @@ class TransferBatchOutputSerializer(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()
 
 
-def _instant(value):
+def _instant(value: datetime | None) -> str | None:
     return None if value is None else _DATETIME.to_representation(value)
 
 
-def transfer_output(transfer) -> dict:
+def transfer_output(transfer: Transfer) -> dict:
     """TransferOutputSerializer(transfer).data, field for field, without building a serializer per call.
 
     The write endpoints answer with it (a batch renders up to 1,000 transfers); ledger/tests check it
@@ -222,7 +223,7 @@ def transfer_output(transfer) -> dict:
     }
 
 
-def transfer_batch_output(results: list) -> dict:
+def transfer_batch_output(results: list[BatchResult]) -> dict:
     """The batch's answer: one result per item, in order (a created transfer as POST /transfers shows it)."""
     out = []
     for result in results:
