@@ -128,3 +128,9 @@ def check_ledger(env: dict) -> tuple[bool, str]:
     """`manage.py check_ledger` on the bench database: (passed, its output)."""
     result = manage(env, "check_ledger", check=False)
     return result.returncode == 0, (result.stdout + result.stderr).strip()
+
+
+def analyze(server: Server, dbname: str = BENCH_DB) -> None:
+    """Collect statistics after the bulk seed, as an operator would after a load or a restore."""
+    with psycopg.connect(server.conninfo(dbname), autocommit=True) as conn:
+        conn.execute("ANALYZE")

@@ -108,3 +108,56 @@ async def _run(base_url: str, clients: list[Client], currency: str, duration: fl
 def run(base_url: str, clients: list[Client], *, currency: str, duration: float, seed: int = 1) -> Outcome:
     """Drive `clients` concurrently for `duration` seconds (each stops starting requests at the deadline)."""
     return asyncio.run(_run(base_url, clients, currency, duration, seed))
+
+
+async def _open_loop(
+    base_url: str, clients: list[Client], currency: str, rate: float, duration: float, seed: int
+) -> Outcome:
+    outcome = Outcome()
+    rng = random.Random(seed)
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as http:
+
+        async def one(scheduled: float, client: Client) -> None:
+            source = rng.choice(client.sources)
+            destination = rng.choice(client.destinations)
+            while destination == source:
+                destination = rng.choice(client.destinations)
+            body = json.dumps(
+                {"source": source, "destination": destination, "amount": AMOUNT, "currency": currency}
+            )
+            headers = {
+                "Authorization": f"Bearer {client.token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            }
+            try:
+                response = await http.post("/api/v1/transfers", content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                outcome.statuses[f"error:{type(exc).__name__}"] += 1
+                return
+            # From the moment it was due, not when it was sent: no coordinated omission.
+            outcome.latencies.append(time.perf_counter() - scheduled)
+            outcome.statuses[response.status_code] += 1
+            if response.status_code >= 400:
+                outcome.problems[f"{response.status_code}"] += 1
+
+        started = time.perf_counter()
+        tasks = []
+        n = int(rate * duration)
+        for i in range(n):
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due, clients[i % len(clients)])))
+        await asyncio.gather(*tasks)
+        outcome.elapsed = time.perf_counter() - started
+    return outcome
+
+
+def run_open(
+    base_url: str, clients: list[Client], *, currency: str, rate: float, duration: float, seed: int = 1
+) -> Outcome:
+    """Open loop: requests start at a fixed arrival rate whatever the answers, latency from their due time."""
+    return asyncio.run(_open_loop(base_url, clients, currency, rate, duration, seed))

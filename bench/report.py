@@ -29,6 +29,7 @@ COLUMNS = [
     "cores busy",
     "DB xacts/transfer",
     "not 201",
+    "runs: rate min-max",
     "run (UTC)",
 ]
 KEY_COLUMNS = 4
@@ -50,6 +51,7 @@ class Row:
     commits: str
     errors: str
     when: str
+    runs: str = "1"
 
     def cells(self) -> list[str]:
         return [
@@ -66,6 +68,7 @@ class Row:
             self.cores,
             self.commits,
             self.errors,
+            self.runs,
             self.when,
         ]
 
@@ -77,7 +80,9 @@ def table(lines: list[list[str]]) -> str:
 
 
 def _sort_key(cells: list[str]):
-    path_order = {"SQL": 0, "SQL+idem": 1, "API": 2}
+    path_order = {"SQL": 0, "SQL+idem": 1, "in-proc": 2, "minimal": 3, "API": 4, "batch": 5}
+    if cells[1].startswith("open"):
+        return (int(cells[0]), 6, cells[2], cells[3] != "uniform")
     return (int(cells[0]), path_order.get(cells[1], 9), cells[2], cells[3] != "uniform")
 
 
@@ -105,7 +110,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def block(*, info: dict[str, str], commands: list[str], rows: list[list[str]]) -> str:
+def block(*, info: dict[str, str], commands: list[str], rows: list[list[str]], verdicts: list[str]) -> str:
     return "\n".join(
         [
             START,
@@ -120,6 +125,10 @@ def block(*, info: dict[str, str], commands: list[str], rows: list[list[str]]) -
             *[f"- `{command}`" for command in commands],
             "",
             table(sorted(rows, key=_sort_key)),
+            "",
+            "Goals of issue 10, as the latest command printed them:",
+            "",
+            *[f"- {verdict}" for verdict in verdicts],
             "",
             END,
         ]
@@ -147,14 +156,16 @@ def _existing_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def doc_update(*, info: dict[str, str], command: str, rows: list[Row], path: Path = DOC) -> None:
+def doc_update(
+    *, info: dict[str, str], command: str, rows: list[Row], verdicts: list[str], path: Path = DOC
+) -> None:
     """Merge `rows` into the results block (a re-run replaces rows of the same clients/path/server/mix)."""
     text = path.read_text() if path.exists() else "# Performance\n"
     new = [row.cells() for row in rows]
     keys = {tuple(cells[:KEY_COLUMNS]) for cells in new}
     kept = [cells for cells in _existing_rows(text) if tuple(cells[:KEY_COLUMNS]) not in keys]
-    commands = [*[c for c in _existing_commands(text) if c != command][-4:], command]
-    generated = block(info=info, commands=commands, rows=kept + new)
+    commands = [*[c for c in _existing_commands(text) if c != command][-4:], command] if kept else [command]
+    generated = block(info=info, commands=commands, rows=kept + new, verdicts=verdicts)
     if START in text and END in text:
         text = text[: text.index(START)] + generated + text[text.index(END) + len(END) :]
     elif SECTION in text:

@@ -50,7 +50,9 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master we started; `stop` ends it (and so its workers) by its pid."""
 
-    def __init__(self, config: ServerConfig, env: dict, log_path: Path):
+    def __init__(
+        self, config: ServerConfig, env: dict, log_path: Path, app: str = "ledgerpay.wsgi:application"
+    ):
         self.config = config
         self.label = str(config)
         self.port = free_port()
@@ -65,7 +67,7 @@ class Gunicorn:
                 threads=config.threads,
                 timeout=60,
                 log_level="warning",
-                app=processes.WSGI_APPLICATION,
+                app=app,
             ),
             cwd=PROJECT_DIR,
             env=env,

@@ -1,6 +1,6 @@
 """Input and output shapes of the ledger API. Amounts out are decimal strings in the currency's digits."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -11,6 +11,7 @@ from core.money import format_amount
 
 from .models import Entry, Transfer
 from .selectors import transfer_entries
+from .services.batches import MAX_BATCH_ITEMS, BatchResult
 
 
 class AccountCreateInputSerializer(serializers.Serializer):
@@ -110,6 +111,23 @@ class TransferCreateInputSerializer(serializers.Serializer):
         return amount_to_minor(attrs, currency=attrs["currency"])
 
 
+class TransferBatchItemInputSerializer(TransferCreateInputSerializer):
+    linked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Chain this transfer to the next: they succeed or fail together.",
+    )
+
+
+class TransferBatchInputSerializer(serializers.Serializer):
+    transfers = serializers.ListField(
+        child=TransferBatchItemInputSerializer(),
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        help_text=f"1 to {MAX_BATCH_ITEMS} transfers, each the body of POST /api/v1/transfers plus `linked`.",
+    )
+
+
 class HoldPostInputSerializer(serializers.Serializer):
     amount = AmountInField(required=False)
 
@@ -156,3 +174,80 @@ class TransferOutputSerializer(serializers.Serializer):
 
 class TransferListQuerySerializer(serializers.Serializer):
     account = serializers.UUIDField(required=False)
+
+
+class TransferBatchResultOutputSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "failed"])
+    transfer = TransferOutputSerializer(
+        required=False, help_text="When created: as POST /api/v1/transfers returns it."
+    )
+    code = serializers.CharField(
+        required=False,
+        help_text="When failed: the problem code, or linked_event_failed for its chain's others.",
+    )
+    detail = serializers.CharField(required=False)
+
+
+class TransferBatchOutputSerializer(serializers.Serializer):
+    results = TransferBatchResultOutputSerializer(many=True)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def transfer_output(transfer: Transfer, entries: list[Entry] | None = None) -> dict[str, Any]:
+    """TransferOutputSerializer(transfer).data, field for field, without building a serializer per call.
+    `entries`: what the posting service has just written (a Posting's), so that none is queried again.
+
+    The write endpoints answer with it (a batch renders up to 1,000 transfers); ledger/tests check it
+    against the serializer, which stays the schema's and the read endpoints' definition.
+    """
+    currency = transfer.currency
+    return {
+        "id": str(transfer.id),
+        "kind": str(transfer.kind),
+        "status": str(transfer.status),
+        "source": str(transfer.source_id),
+        "destination": str(transfer.destination_id),
+        "amount": format_amount(transfer.amount, currency),
+        "posted_amount": None
+        if transfer.posted_amount is None
+        else format_amount(transfer.posted_amount, currency),
+        "currency": currency,
+        "description": transfer.description,
+        "metadata": {str(key): str(value) for key, value in transfer.metadata.items()},
+        "cause": transfer.cause,
+        "reverses": None if transfer.reverses_id is None else str(transfer.reverses_id),
+        "created_at": _instant(transfer.created_at),
+        "posted_at": _instant(transfer.posted_at),
+        "finalized_at": _instant(transfer.finalized_at),
+        "expires_at": _instant(transfer.expires_at),
+        "entries": [
+            {
+                "account": str(entry.account_id),
+                "direction": "debit" if entry.amount > 0 else "credit",
+                "amount": format_amount(abs(entry.amount), entry.currency),
+            }
+            for entry in (transfer_entries(transfer=transfer) if entries is None else entries)
+        ],
+    }
+
+
+def transfer_batch_output(results: list[BatchResult]) -> dict:
+    """The batch's answer: one result per item, in order (a created transfer as POST /transfers shows it)."""
+    out = []
+    for result in results:
+        if result.transfer is not None:
+            out.append(
+                {"index": result.index, "status": "created", "transfer": transfer_output(result.transfer, result.entries)}
+            )
+        else:
+            out.append(
+                {"index": result.index, "status": "failed", "code": result.code, "detail": result.detail}
+            )
+    return {"results": out}

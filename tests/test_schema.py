@@ -11,6 +11,7 @@ PROBLEM_REF = "#/components/schemas/Problem"
 PROBLEM_MEDIA_TYPES = {"application/problem+json", "application/json"}
 MONEY_MOVING_POSTS = [
     "/api/v1/transfers",
+    "/api/v1/transfers/batch",
     "/api/v1/transfers/{transfer_id}/post",
     "/api/v1/transfers/{transfer_id}/void",
     "/api/v1/payments",

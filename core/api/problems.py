@@ -32,6 +32,8 @@ TITLES: dict[str, str] = {
     "currency_mismatch": "Currency mismatch",
     "account_inactive": "Account inactive",
     "same_account": "Source and destination are the same account",
+    "linked_chain_open": "Linked chain left open",
+    "linked_event_failed": "Another transfer of its linked chain failed",
     "hold_expired": "Hold expired",
     "invalid_state": "Invalid state",
     "amount_exceeds_hold": "Amount exceeds the hold",

@@ -9,7 +9,8 @@ an API request, the payment a capture belongs to); nested in a caller's
 transaction they run in a savepoint, so a refusal leaves the caller's work intact.
 
 The package is split the way the ledger's writes divide: accounts, postings (the one place
-that writes entries), holds, corrections and adjustments (four-eyes corrections). Callers import from `ledger.services`.
+that writes entries), batches, holds, corrections and adjustments (four-eyes corrections). Callers
+import from `ledger.services`.
 """
 
 from .accounts import (
@@ -21,6 +22,7 @@ from .accounts import (
     system_account_get,
 )
 from .adjustments import adjustment_approve, adjustment_propose, adjustment_reject
+from .batches import MAX_BATCH_ITEMS, BatchItem, BatchResult, batch_chains, transfer_batch_create
 from .corrections import transfer_reverse
 from .holds import hold_expire_due, hold_post, hold_void
 from .postings import (
@@ -28,6 +30,7 @@ from .postings import (
     MAX_HOLD_DURATION,
     Leg,
     Posting,
+    PostingRequest,
     transfer_create,
     transfer_legs_create,
     transfer_split_create,
@@ -35,10 +38,14 @@ from .postings import (
 
 __all__ = [
     "DEFAULT_HOLD_DURATION",
+    "MAX_BATCH_ITEMS",
     "MAX_HOLD_DURATION",
     "SYSTEM_ACCOUNT_KINDS",
+    "BatchItem",
+    "BatchResult",
     "Leg",
     "Posting",
+    "PostingRequest",
     "SystemAccount",
     "account_create",
     "account_status_set",
@@ -46,10 +53,12 @@ __all__ = [
     "adjustment_approve",
     "adjustment_propose",
     "adjustment_reject",
+    "batch_chains",
     "hold_expire_due",
     "hold_post",
     "hold_void",
     "system_account_get",
+    "transfer_batch_create",
     "transfer_create",
     "transfer_legs_create",
     "transfer_reverse",

@@ -21,20 +21,20 @@ DEFAULT_HOLD_DURATION = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class Leg:
-    """One side of a posting: a debit (positive) or credit (negative) of `account_id`."""
-
-    account_id: UUID
-    amount: int
-
-
-@dataclass(frozen=True)
 class Posting:
     """What a money-moving service wrote: the transfer and the entries it posted (none for a new hold),
     so that callers (the API's response) need not query them again."""
 
     transfer: Transfer
     entries: list[Entry]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a posting: a debit (positive) or credit (negative) of `account_id`."""
+
+    account_id: UUID
+    amount: int
 
 
 def _check_active(accounts: dict[UUID, Account], ids: Iterable[UUID]) -> None:
@@ -176,36 +176,84 @@ def transfer_split_create(
     A payment capture is one: clearing debited by the gross, the client credited the
     net and fees revenue the fee. Holds (pending) have exactly one credit.
     """
-    if not credits or any(amount <= 0 for _, amount in credits):
-        raise LedgerError("validation_error", "Every amount must be positive.", status=400)
-    amount = sum(amount for _, amount in credits)
-    destination_id = credits[0][0]
-    ids = [source_id] + [account_id for account_id, _ in credits]
-    if len(set(ids)) != len(ids):
-        raise LedgerError("same_account", "Source and destination must be different accounts.")
-    if pending and len(credits) != 1:
-        raise LedgerError("validation_error", "A hold has exactly one destination.", status=400)
+    posting = PostingRequest(
+        source_id=source_id,
+        credits=credits,
+        currency=currency,
+        kind=kind,
+        description=description,
+        metadata=metadata,
+        cause=cause,
+        pending=pending,
+        expires_in=expires_in,
+    )
+    posting.validate()
+    accounts = locks.accounts_lock(posting.account_ids)
+    transfer, entries = posting_plan(posting=posting, accounts=accounts, actor=actor, now=timezone.now())
+    transfer.save(force_insert=True)
+    _save(accounts, entries)
+    return Posting(transfer=transfer, entries=entries)
 
-    accounts = locks.accounts_lock(ids)
+
+@dataclass(frozen=True)
+class PostingRequest:
+    """What a caller asks the ledger to post: one source, one or more credits (a hold: exactly one)."""
+
+    source_id: UUID
+    credits: list[tuple[UUID, int]]
+    currency: str
+    kind: TransferKind = TransferKind.TRANSFER
+    description: str = ""
+    metadata: dict | None = None
+    cause: str = ""
+    pending: bool = False
+    expires_in: timedelta | None = None
+
+    @property
+    def account_ids(self) -> list[UUID]:
+        return [self.source_id] + [account_id for account_id, _ in self.credits]
+
+    def validate(self) -> None:
+        """The checks that need no account: refused before any lock is taken."""
+        if not self.credits or any(amount <= 0 for _, amount in self.credits):
+            raise LedgerError("validation_error", "Every amount must be positive.", status=400)
+        ids = self.account_ids
+        if len(set(ids)) != len(ids):
+            raise LedgerError("same_account", "Source and destination must be different accounts.")
+        if self.pending and len(self.credits) != 1:
+            raise LedgerError("validation_error", "A hold has exactly one destination.", status=400)
+
+
+def posting_plan(
+    *, posting: PostingRequest, accounts: dict[UUID, Account], actor: User | None, now: datetime
+) -> tuple[Transfer, list[Entry]]:
+    """Check one posting against the locked accounts and apply it to them in memory.
+
+    Returns the transfer and its entries, not yet saved; the caller writes them and the accounts
+    (`_save`, or one statement per table for a batch). On a refusal it raises LedgerError having
+    changed no account: every check runs before the first change.
+    """
+    ids = posting.account_ids
+    source_id, credits, currency = posting.source_id, posting.credits, posting.currency
+    amount = sum(credit for _, credit in credits)
     _resolve(accounts=accounts, ids=ids, currency=currency, actor=actor, source_id=source_id)
     _check_active(accounts, ids)
-    now = timezone.now()
-    source, destination = accounts[source_id], accounts[destination_id]
+    source, destination = accounts[source_id], accounts[credits[0][0]]
 
     transfer = Transfer(
-        kind=kind,
+        kind=posting.kind,
         amount=amount,
         currency=currency,
         source=source,
         destination=destination,
-        description=description,
-        metadata=metadata or {},
-        cause=cause,
+        description=posting.description,
+        metadata=posting.metadata or {},
+        cause=posting.cause,
         created_by=actor,
         created_at=now,
     )
-    if pending:
-        expires_in = DEFAULT_HOLD_DURATION if expires_in is None else expires_in
+    if posting.pending:
+        expires_in = DEFAULT_HOLD_DURATION if posting.expires_in is None else posting.expires_in
         if expires_in <= timedelta(0) or expires_in > MAX_HOLD_DURATION:
             raise LedgerError(
                 "validation_error",
@@ -215,24 +263,46 @@ def transfer_split_create(
             )
         transfer.status = TransferStatus.PENDING
         transfer.expires_at = now + expires_in
-        source.pending_debits += amount
-        destination.pending_credits += amount
-        source.version += 1
-        destination.version += 1
-        _check_funds(source)
-        transfer.save(force_insert=True)
-        _save(accounts, [])
-        return Posting(transfer=transfer, entries=[])
+    else:
+        transfer.status = TransferStatus.POSTED
+        transfer.posted_amount = amount
+        transfer.posted_at = now
 
-    transfer.status = TransferStatus.POSTED
-    transfer.posted_amount = amount
-    transfer.posted_at = now
-    legs = [Leg(source_id, amount)] + [Leg(account_id, -credit) for account_id, credit in credits]
-    entries = _apply_legs(transfer=transfer, legs=legs, accounts=accounts, now=now)
-    _check_funds(source)
-    transfer.save(force_insert=True)
-    _save(accounts, entries)
-    return Posting(transfer=transfer, entries=entries)
+    saved = accounts_snapshot(accounts, ids)
+    try:
+        if posting.pending:
+            source.pending_debits += amount
+            destination.pending_credits += amount
+            source.version += 1
+            destination.version += 1
+            entries: list[Entry] = []
+        else:
+            legs = [Leg(source_id, amount)] + [Leg(account_id, -credit) for account_id, credit in credits]
+            entries = _apply_legs(transfer=transfer, legs=legs, accounts=accounts, now=now)
+        _check_funds(source)
+    except LedgerError:
+        accounts_restore(accounts, saved)
+        raise
+    return transfer, entries
+
+
+AccountsSnapshot = dict[UUID, tuple[int, int, int, int]]
+
+
+def accounts_snapshot(accounts: dict[UUID, Account], ids: Iterable[UUID]) -> AccountsSnapshot:
+    """The in-memory totals of these locked accounts, to put back with accounts_restore."""
+    return {
+        account_id: (a.balance, a.pending_debits, a.pending_credits, a.version)
+        for account_id in ids
+        if (a := accounts.get(account_id)) is not None
+    }
+
+
+def accounts_restore(accounts: dict[UUID, Account], saved: AccountsSnapshot) -> None:
+    for account_id, (balance, pending_debits, pending_credits, version) in saved.items():
+        account = accounts[account_id]
+        account.balance, account.pending_debits = balance, pending_debits
+        account.pending_credits, account.version = pending_credits, version
 
 
 @transaction.atomic

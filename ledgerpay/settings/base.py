@@ -124,8 +124,14 @@ else:
     }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A `SELECT 1` before reusing a connection in each request: protects the first request after a
+# database restart, costs a round trip per request (docs/performance.md, levers).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"].setdefault("OPTIONS", {})
+if env.bool("DB_SERVER_SIDE_BINDING", default=False):
+    # Parameters bound by the server, and statements prepared by psycopg after their fifth use on a
+    # connection. Not behind a transaction-pooling pgbouncer (prepared statements are per session).
+    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -237,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.api.authentication.CachedUserJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.ExactJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -250,6 +256,10 @@ REST_FRAMEWORK = {
     # Proxies in front of the API: the client address (for throttling) is taken this many hops back.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+
+# Seconds a process reuses an authenticated user instead of SELECTing it again (0: every request).
+# A deactivated user keeps access that long at most (its access token lives for minutes anyway).
+JWT_USER_CACHE_SECONDS = env.int("JWT_USER_CACHE_SECONDS", default=5)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),

@@ -37,3 +37,7 @@ if os.environ.get("TEST_WORKER"):
     # A worker, relay or server process started by the tests: it connects to the test database itself.
     DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # the test client and the live server for webhooks
+
+# Every test request reads its user, as before the cache: a test that deactivates a user sees it at
+# once (core/tests/test_authentication.py tests the cache itself).
+JWT_USER_CACHE_SECONDS = 0
