@@ -244,7 +244,11 @@ def transfer_batch_output(results: list[BatchResult]) -> dict:
     for result in results:
         if result.transfer is not None:
             out.append(
-                {"index": result.index, "status": "created", "transfer": transfer_output(result.transfer, result.entries)}
+                {
+                    "index": result.index,
+                    "status": "created",
+                    "transfer": transfer_output(result.transfer, result.entries),
+                }
             )
         else:
             out.append(

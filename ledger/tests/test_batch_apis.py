@@ -47,7 +47,10 @@ class TestContract:
     def test_every_item_created_answers_200_with_one_result_each_shaped_as_a_single_transfer(
         self, auth_client, mine
     ):
-        a, b = AccountFactory(), AccountFactory()
+        a, b = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         response = post_batch(
             auth_client,
             [
@@ -77,7 +80,7 @@ class TestContract:
     def test_items_are_checked_in_order_against_running_balances(self, auth_client):
         source = AccountFactory(owner=auth_client.user)
         fund(source, 100)
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         response = post_batch(
             auth_client,
             [item(source, other, "0.60"), item(source, other, "0.60"), item(source, other, "0.40")],
@@ -96,7 +99,7 @@ class TestContract:
         assert balances_after == [40, 0]
 
     def test_a_failed_item_carries_its_own_code_and_detail(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         results = post_batch(auth_client, [item(mine, other, "1000.00")]).json()["results"]
         assert results == [
             {
@@ -107,13 +110,21 @@ class TestContract:
             }
         ]
 
+    def test_another_customers_account_that_has_not_opted_in_is_not_found_per_item(self, auth_client, mine):
+        closed_door = AccountFactory()  # accepts_external_transfers is off by default
+        open_door = AccountFactory(accepts_external_transfers=True)
+        response = post_batch(auth_client, [item(mine, closed_door), item(mine, open_door)])
+        assert response.status_code == 200
+        assert outcome(response.json()["results"]) == [("failed", "not_found"), ("created", "")]
+        assert balance(closed_door) == 0
+
     def test_business_refusals_are_results_not_a_failure_of_the_batch(self, auth_client, mine):
-        someone_else = AccountFactory()
+        someone_else = AccountFactory(accepts_external_transfers=True)
         fund(someone_else, 5_000)
-        euros = AccountFactory(currency="EUR")
-        frozen = AccountFactory(status=AccountStatus.FROZEN)
+        euros = AccountFactory(accepts_external_transfers=True, currency="EUR")
+        frozen = AccountFactory(accepts_external_transfers=True, status=AccountStatus.FROZEN)
         world = system_account_get(code=SystemAccount.WORLD, currency="USD")
-        fine = AccountFactory()
+        fine = AccountFactory(accepts_external_transfers=True)
         response = post_batch(
             auth_client,
             [
@@ -142,8 +153,12 @@ class TestContract:
 
 class TestLinkedChains:
     def test_a_chain_fails_as_a_whole_and_the_others_go_on(self, auth_client, mine):
-        a, b, c = AccountFactory(), AccountFactory(), AccountFactory()
-        frozen = AccountFactory(status=AccountStatus.FROZEN)
+        a, b, c = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
+        frozen = AccountFactory(accepts_external_transfers=True, status=AccountStatus.FROZEN)
         response = post_batch(
             auth_client,
             [
@@ -170,7 +185,7 @@ class TestLinkedChains:
     def test_a_failure_in_the_middle_fails_the_members_after_it_too(self, auth_client):
         source = AccountFactory(owner=auth_client.user)
         fund(source, 500)
-        a = AccountFactory()
+        a = AccountFactory(accepts_external_transfers=True)
         results = post_batch(
             auth_client,
             [
@@ -190,7 +205,10 @@ class TestLinkedChains:
         assert balance(source) == 100 and balance(a) == 400
 
     def test_a_chain_that_succeeds_posts_every_member(self, auth_client, mine):
-        a, b = AccountFactory(), AccountFactory()
+        a, b = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         results = post_batch(
             auth_client, [item(mine, a, "1.00", linked=True), item(mine, b, "2.00", linked=True), item(a, b)]
         ).json()["results"]
@@ -207,7 +225,7 @@ class TestLinkedChains:
         assert balance(a) == 100 and balance(b) == 200
 
     def test_a_last_item_that_is_linked_refuses_the_batch(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         response = post_batch(auth_client, [item(mine, other), item(mine, other, linked=True)])
         assert response.status_code == 400
         body = response.json()
@@ -219,7 +237,7 @@ class TestLinkedChains:
 
 class TestValidation:
     def test_an_invalid_item_refuses_the_batch_with_errors_keyed_by_index_and_field(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         items = [item(mine, other) for _ in range(5)]
         items[3]["amount"] = "1.234"
         items[4]["currency"] = "XYZ"
@@ -252,20 +270,22 @@ class TestValidation:
         assert response.status_code == 400 and response.json()["code"] == "validation_error"
 
     def test_more_than_1000_items_is_a_400(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         response = post_batch(auth_client, [item(mine, other)] * 1001)
         assert response.status_code == 400 and "transfers" in response.json()["errors"]
         assert balance(other) == 0
 
     def test_1000_items_are_accepted(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         response = post_batch(auth_client, [item(mine, other, "0.01")] * 1000)
         assert response.status_code == 200
         assert all(r["status"] == "created" for r in response.json()["results"])
         assert balance(other) == 1_000 and balance(mine) == 9_000
 
     def test_the_idempotency_key_is_required(self, auth_client, mine):
-        response = auth_client.post(URL, {"transfers": [item(mine, AccountFactory())]}, format="json")
+        response = auth_client.post(
+            URL, {"transfers": [item(mine, AccountFactory(accepts_external_transfers=True))]}, format="json"
+        )
         assert response.status_code == 400 and response.json()["code"] == "idempotency_key_missing"
 
     def test_anonymous_clients_are_refused(self, api_client):
@@ -274,7 +294,7 @@ class TestValidation:
 
 class TestIdempotency:
     def test_a_replay_returns_the_same_results_and_moves_nothing_more(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         items = [item(mine, other, "1.00"), item(mine, other, "1000.00")]
         first = post_batch(auth_client, items)
         again = post_batch(auth_client, items)
@@ -285,21 +305,21 @@ class TestIdempotency:
     def test_the_replay_survives_a_cache_outage(self, auth_client, mine):
         from django.core.cache import cache
 
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         first = post_batch(auth_client, [item(mine, other)])
         cache.clear()
         again = post_batch(auth_client, [item(mine, other)])
         assert again.content == first.content and again["Idempotent-Replayed"] == "true"
 
     def test_another_body_with_the_same_key_is_a_422(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         post_batch(auth_client, [item(mine, other, "1.00")])
         response = post_batch(auth_client, [item(mine, other, "2.00")])
         assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
         assert balance(other) == 100
 
     def test_the_key_of_a_single_transfer_cannot_replay_as_a_batch(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         single = item(mine, other)
         auth_client.post("/api/v1/transfers", single, format="json", HTTP_IDEMPOTENCY_KEY="same")
         response = post_batch(auth_client, [single], key="same")
@@ -308,7 +328,7 @@ class TestIdempotency:
 
 class TestSetBased:
     def test_the_statements_of_a_batch_do_not_grow_with_its_size(self, auth_client, mine):
-        others = [AccountFactory() for _ in range(20)]
+        others = [AccountFactory(accepts_external_transfers=True) for _ in range(20)]
 
         def statements(n: int, key: str) -> list[str]:
             with CaptureQueriesContext(connection) as captured:
@@ -322,7 +342,7 @@ class TestSetBased:
         assert balance(mine) == 10_000 - 22
 
     def test_refused_items_write_nothing(self, auth_client, mine):
-        other = AccountFactory()
+        other = AccountFactory(accepts_external_transfers=True)
         before = (Transfer.objects.count(), Entry.objects.count(), balance(mine))
         results = post_batch(auth_client, [item(mine, other, "500.00")] * 3).json()["results"]
         assert outcome(results) == [("failed", "insufficient_funds")] * 3
@@ -345,9 +365,12 @@ def test_the_fast_transfer_output_is_the_serializers_field_for_field(pending):
     from ledger.serializers import TransferOutputSerializer, transfer_output
     from ledger.services import transfer_reverse
 
-    source, destination = AccountFactory(currency="BHD"), AccountFactory(currency="BHD")
+    source, destination = (
+        AccountFactory(accepts_external_transfers=True, currency="BHD"),
+        AccountFactory(accepts_external_transfers=True, currency="BHD"),
+    )
     fund(source, 5_555)
-    transfer = services.transfer_create(
+    posting = services.transfer_create(
         source_id=source.pk,
         destination_id=destination.pk,
         amount=1_234,
@@ -356,9 +379,14 @@ def test_the_fast_transfer_output_is_the_serializers_field_for_field(pending):
         description="tea",
         pending=pending,
     )
+    transfer = posting.transfer
+    assert transfer_output(transfer, posting.entries) == TransferOutputSerializer(transfer).data
     assert transfer_output(transfer) == TransferOutputSerializer(transfer).data
     fresh = Transfer.objects.get(pk=transfer.pk)
     assert transfer_output(fresh) == TransferOutputSerializer(fresh).data
     if not pending:
         reversal = transfer_reverse(transfer_id=transfer.pk, description="test")
-        assert transfer_output(reversal) == TransferOutputSerializer(reversal).data
+        assert (
+            transfer_output(reversal.transfer, reversal.entries)
+            == TransferOutputSerializer(reversal.transfer).data
+        )

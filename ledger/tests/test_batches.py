@@ -34,7 +34,10 @@ class TestService:
         assert services.batch_chains(items) == [range(0, 1), range(1, 4), range(4, 6)]
 
     def test_an_open_chain_is_refused_before_anything_is_locked(self):
-        a, b = AccountFactory(), AccountFactory()
+        a, b = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(a, 100)
         with pytest.raises(LedgerError) as refused:
             services.transfer_batch_create(items=[transfer(a, b, 1), transfer(a, b, 1, linked=True)])
@@ -49,7 +52,11 @@ class TestService:
         assert refused.value.code == "validation_error"
 
     def test_a_failed_chain_gives_back_what_its_earlier_members_took(self):
-        source, a, b = AccountFactory(), AccountFactory(), AccountFactory()
+        source, a, b = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(source, 100)
         results = services.transfer_batch_create(
             items=[transfer(source, a, 80, linked=True), transfer(source, b, 30), transfer(source, b, 100)]
@@ -65,7 +72,10 @@ class TestService:
         assert entry.balance_after == 0 and entry.transfer_id == results[2].transfer.pk
 
     def test_each_entry_records_the_running_balance(self):
-        source, destination = AccountFactory(), AccountFactory()
+        source, destination = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(source, 1_000)
         services.transfer_batch_create(items=[transfer(source, destination, n) for n in (100, 200, 300)])
         assert list(
@@ -76,7 +86,10 @@ class TestService:
         call_command("check_ledger")
 
     def test_holds_in_a_batch_reserve_against_later_items(self):
-        source, destination = AccountFactory(), AccountFactory()
+        source, destination = (
+            AccountFactory(accepts_external_transfers=True),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(source, 100)
         hold = BatchItem(
             posting=PostingRequest(
@@ -93,7 +106,7 @@ class TestService:
 @pytest.mark.django_db(transaction=True)
 class TestConcurrency:
     def test_concurrent_overlapping_batches_never_deadlock_nor_overdraw(self):
-        accounts = [AccountFactory() for _ in range(8)]
+        accounts = [AccountFactory(accepts_external_transfers=True) for _ in range(8)]
         for account in accounts:
             fund(account, 2_000)
         total_before = customer_total()
@@ -127,8 +140,8 @@ class TestConcurrency:
         call_command("check_ledger")
 
     def test_batches_and_single_transfers_draining_one_account_stop_at_exactly_zero(self):
-        hot = AccountFactory()
-        destinations = [AccountFactory() for _ in range(4)]
+        hot = AccountFactory(accepts_external_transfers=True)
+        destinations = [AccountFactory(accepts_external_transfers=True) for _ in range(4)]
         fund(hot, 1_000)
 
         def drain(i: int) -> Counter:
