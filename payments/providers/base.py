@@ -209,6 +209,11 @@ class ProviderError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.message!r}, transient={self.transient})"
 
+    def __reduce__(self) -> tuple[type[ProviderError], tuple[str, str, bool], dict]:
+        # Celery pickles a task's exception; the default (cls(*args), args = the one message) would
+        # not rebuild it. Keep the arguments it was made with, and every attribute (http_status...).
+        return type(self), (self.code, self.message, self.transient), dict(self.__dict__)
+
 
 class ProviderUnavailable(ProviderError):
     """The provider did not do it: connection refused, 5xx, rate limited. Safe to retry."""
@@ -242,6 +247,9 @@ class WebhookVerificationError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+    def __reduce__(self) -> tuple[type[WebhookVerificationError], tuple[str, str], dict]:
+        return type(self), (self.code, self.message), dict(self.__dict__)
 
 
 @runtime_checkable
