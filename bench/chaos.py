@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,7 @@ CARDS = {
 }
 MANUAL_SHARE = 0.15  # of the payments, captured (2/3) or canceled (1/3) by the client later
 REFUND_SHARE = 0.3  # of the succeeded payments, refunded in part
+WAIT_FINAL = 20.0  # seconds a client waits for its payment's outcome before it pays again
 MAX_OUTAGE = 10.0  # seconds a service may be down, at most
 PG_VERSION_DIR = Path("/etc/postgresql")
 
@@ -284,6 +286,8 @@ def _post(
 def client_loop(
     http: httpx.Client, storm: Storm, account: str, rng: random.Random, stop: threading.Event
 ) -> None:
+    """A shopper: pays, waits for the outcome (at most WAIT_FINAL seconds), pays again. A closed loop, so
+    the storm never outruns the workers for good: the faults, not the backlog, are what is tested."""
     cards, weights = list(CARDS), list(CARDS.values())
     while not stop.is_set():
         card = rng.choices(cards, weights)[0]
@@ -296,15 +300,27 @@ def client_loop(
         if card not in ("pm_card_flaky", "pm_card_timeout") and rng.random() < MANUAL_SHARE:
             body["capture_method"] = "manual"
         key = uuid.uuid4().hex
-        for _ in range(5):  # a client retries with the same key until the API answers
+        payment_id = None
+        for _ in range(10):  # a client retries with the same key until the API answers
             response = _post(http, storm, "create", "/api/v1/payments", body, key)
             if response is not None and response.status_code < 500:
                 if response.status_code in (201, 202):
+                    payment_id = response.json()["id"]
                     with storm.lock:
-                        storm.accepted.add(response.json()["id"])
+                        storm.accepted.add(payment_id)
                 break
             time.sleep(0.5)
-        time.sleep(rng.uniform(0.05, 0.25))
+        deadline = time.monotonic() + WAIT_FINAL
+        while payment_id and not stop.is_set() and time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                response = http.get(f"/api/v1/payments/{payment_id}")
+            except httpx.HTTPError as exc:
+                storm.record("get", f"error:{type(exc).__name__}")
+                continue
+            storm.record("get", response.status_code)
+            if response.status_code == 200 and response.json().get("status") in (*FINAL, "requires_capture"):
+                break
 
 
 def follow_up(http: httpx.Client, storm: Storm, conninfo: str, rng: random.Random) -> int:
@@ -357,6 +373,12 @@ def killer(
     one time in five the whole worker (master and pool, started again at once) if it has been up for
     15 s. A worker still starting (no pool yet) is left alone, so the workers do work between kills."""
     while not stop.wait(interval):
+        for other in range(slots):  # a supervisor's job: a worker that exited is started again
+            proc = stack.procs.get(f"worker{other}")
+            if proc is not None and not proc.running():
+                proc._log.close()
+                stack.start_worker(other)
+                kills["exited by itself, restarted"] += 1
         slot = rng.randrange(slots)
         proc = stack.procs.get(f"worker{slot}")
         if proc is None or not proc.running():
@@ -449,14 +471,16 @@ class Fault:
 
 
 def fault_run(name: str, outage: float) -> Fault:
-    """Take one service down for `outage` seconds (<= MAX_OUTAGE) and bring it back; wait until it answers."""
-    fault = Fault(name, start=time.time())
+    """Take one service down, keep it down `outage` seconds, bring it back. `start` is when it stopped
+    answering, `up` when it answered again (probed every 0.1 s); the run fails if that exceeds MAX_OUTAGE."""
+    fault = Fault(name)
+    probe = {"rabbitmq": _amqp_ok, "postgres": postgres_up, "redis": redis_up}[name]
     try:
         if name == "rabbitmq":
-            fault.detail = _run("rabbitmqctl", "stop_app", timeout=60).stdout.strip()[-200:]
+            _run("rabbitmqctl", "stop_app", timeout=60)
+            fault.start = time.time()
             time.sleep(outage)
-            rabbitmq_start()
-            ready = rabbitmq_up
+            _run("rabbitmqctl", "start_app", timeout=60)
         elif name == "postgres":
             version, cluster = _pg_cluster()
             _run(
@@ -469,19 +493,19 @@ def fault_run(name: str, outage: float) -> Fault:
                 "fast",
                 timeout=60,
             )
+            fault.start = time.time()
             time.sleep(outage)
             postgres_start()
-            ready = postgres_up
         else:
             _run("redis-cli", "-h", "127.0.0.1", "shutdown", "nosave", timeout=30)
+            fault.start = time.time()
             time.sleep(outage)
             redis_start()
-            ready = redis_up
+        deadline = time.monotonic() + 60
+        while not probe() and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         services_ensure_up()
-    deadline = time.monotonic() + 60
-    while not ready() and time.monotonic() < deadline:
-        time.sleep(0.2)
     fault.up = time.time()
     return fault
 
@@ -540,11 +564,19 @@ class Verdict:
 
 
 def verify(conninfo: str, stack: ChaosStack, storm: Storm, env: dict[str, str]) -> Verdict:
+    """Compare our database (one REPEATABLE READ snapshot) with the sandbox's records."""
+    with psycopg.connect(conninfo, connect_timeout=5) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify(lambda sql, params=(): conn.execute(sql, params).fetchall(), stack, storm, env)
+
+
+def _verify(
+    query: Callable[..., list[tuple]], stack: ChaosStack, storm: Storm, env: dict[str, str]
+) -> Verdict:
     v = Verdict()
     payments = {
         row[0]: row[1:]
-        for row in _query(
-            conninfo,
+        for row in query(
             "SELECT id::text, status, amount_captured, amount_refunded, capture_requested_amount, cancel_requested"
             " FROM payments_payment",
         )
@@ -561,15 +593,14 @@ def verify(conninfo: str, stack: ChaosStack, storm: Storm, env: dict[str, str]) 
             provider_refunds[refund["charge"]] += refund["amount"]
     captures = Counter(
         cause.removeprefix("payment:")
-        for (cause,) in _query(conninfo, "SELECT cause FROM ledger_transfer WHERE kind = 'payment_capture'")
+        for (cause,) in query("SELECT cause FROM ledger_transfer WHERE kind = 'payment_capture'")
     )
     ours_refunded = dict(
-        _query(
-            conninfo,
+        query(
             "SELECT payment_id::text, sum(amount) FROM payments_refund WHERE status = 'succeeded' GROUP BY payment_id",
         )
     )
-    v.refunds.update(s for (s,) in _query(conninfo, "SELECT status FROM payments_refund"))
+    v.refunds.update(s for (s,) in query("SELECT status FROM payments_refund"))
     for payment_id, (status, captured, refunded, capture_requested, cancel_requested) in payments.items():
         at_provider = charges.get(payment_id, [])
         if len(at_provider) > 1:
@@ -595,10 +626,9 @@ def verify(conninfo: str, stack: ChaosStack, storm: Storm, env: dict[str, str]) 
                 f"{payment_id}: refunded {refunded} (refunds {ours_refunded.get(payment_id)}) here,"
                 f" {provider_refunded} at the provider"
             )
-    for (refund_id,) in _query(conninfo, "SELECT id::text FROM payments_refund WHERE status = 'pending'"):
+    for (refund_id,) in query("SELECT id::text FROM payments_refund WHERE status = 'pending'"):
         v.stuck.append(f"refund {refund_id}: pending")
-    for payment_id, _task, resolved, replayed in _query(
-        conninfo,
+    for payment_id, _task, resolved, replayed in query(
         "SELECT kwargs->>'payment_id', task, resolved_at IS NOT NULL, replayed_at IS NOT NULL"
         " FROM payments_deadletter",
     ):
@@ -798,6 +828,7 @@ def run(args: argparse.Namespace) -> int:
         and not leftovers
         and all(services.values())
         and not verdict.dead_letters["open, payment final (should be resolved)"]
+        and all(f.up - f.start <= MAX_OUTAGE for f in faults)
     )
     code = 0 if ok else 1
     if not args.no_report:

@@ -1,7 +1,7 @@
 """Celery tasks of the payments app: thin; each loads by id and calls one service.
 
 Provider tasks (routed to the provider queue) own the retry policy: transient provider
-failures retry with exponential backoff and jitter; when retries run out the task is
+failures (and a database that is briefly unreachable) retry with exponential backoff and jitter; when retries run out the task is
 recorded as a dead letter for an operator to replay. A call refused by the provider's open
 circuit breaker (CircuitOpen) retries at the breaker's reset time instead, so a payment never
 spends its retries inside one cool-down; it may wait PAYMENTS_BREAKER_MAX_WAITS times on top of
@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from . import services
 from .breaker import CircuitOpen
@@ -24,7 +25,10 @@ from .task_names import OUTBOX_RELAY, PAYMENTS_RECOVER_STUCK, PaymentTask
 
 
 class ProviderTask(Task):
-    autoretry_for = (ProviderUnavailable, ProviderTimeout)
+    # A database that is restarting or out of connections is as transient as a provider outage, and the
+    # services make a repeated delivery harmless: retry rather than fail (and dead-letter into a database
+    # that is not there).
+    autoretry_for = (ProviderUnavailable, ProviderTimeout, OperationalError, InterfaceError)
     retry_backoff = 1
     retry_backoff_max = settings.PAYMENTS_RETRY_BACKOFF_MAX
     retry_jitter = True
