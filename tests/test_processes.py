@@ -19,4 +19,4 @@ def test_a_secret_starting_with_a_dash_reaches_the_sandbox_as_a_value(tmp_path: 
         db=tmp_path / "sandbox.sqlite3",
     )
     parsed = build_parser().parse_args(argv[3:])
-    assert (parsed.api_key, parsed.webhook_secret) == ("-k3y", "-whsec")
+    assert (parsed.api_key, parsed.webhook_secret) == ("-k3y", ["-whsec"])
