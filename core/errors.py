@@ -4,6 +4,8 @@ Each app keeps its own error module with its own codes (ledger.errors.LedgerErro
 payments.errors.PaymentError); the exception handler renders any ApiError.
 """
 
+from __future__ import annotations
+
 
 class ApiError(Exception):
     """An expected, client-facing failure: a stable `code`, a human `detail`, an HTTP status.
@@ -36,6 +38,11 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status})"
+
+    def __reduce__(self) -> tuple[type[ApiError], tuple[str, str], dict]:
+        # Exception pickles as cls(*self.args), and args holds only the detail: rebuild from the
+        # arguments it was made with, then restore status, errors and extra (Celery pickles task errors).
+        return type(self), (self.code, self.detail), dict(self.__dict__)
 
 
 def not_found(what: str, ident: object) -> ApiError:

@@ -174,5 +174,6 @@ def sandbox_command(
     args = [PYTHON, "-m", SANDBOX_MODULE]
     for flag, value in flags.items():
         if value is not None:
-            args += [f"--{flag.replace('_', '-')}", str(value)]
+            # --flag=value: a value starting with "-" (a random secret may) is not read as an option.
+            args.append(f"--{flag.replace('_', '-')}={value}")
     return args

@@ -209,6 +209,14 @@ class DeadLetter(models.Model):
     replayed_as = models.ForeignKey(
         OutboxMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    resolved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its work was found done (the payment or refund reached a final state).",
+    )
+    resolution = models.CharField(
+        max_length=255, blank=True, help_text="How it was resolved, for the operator."
+    )
 
     def __str__(self) -> str:
         return f"dead letter {self.id}: {self.task}"

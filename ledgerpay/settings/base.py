@@ -357,7 +357,13 @@ PAYMENTS_FEE_FIXED = env.dict(
 )
 PAYMENTS_TASK_MAX_RETRIES = env.int("PAYMENTS_TASK_MAX_RETRIES", default=6)
 PAYMENTS_RETRY_BACKOFF_MAX = env.int("PAYMENTS_RETRY_BACKOFF_MAX", default=60)
-PAYMENTS_BREAKER_FAIL_MAX = env.int("PAYMENTS_BREAKER_FAIL_MAX", default=5)
+# The breaker opens when one kind of transient failure reaches FAILURE_RATE of the calls of the last
+# WINDOW seconds, once the window holds MIN_CALLS calls (payments/breaker.py).
+PAYMENTS_BREAKER_WINDOW_SECONDS = env.float("PAYMENTS_BREAKER_WINDOW_SECONDS", default=30.0)
+PAYMENTS_BREAKER_MIN_CALLS = env.int("PAYMENTS_BREAKER_MIN_CALLS", default=20)
+PAYMENTS_BREAKER_FAILURE_RATE = env.float("PAYMENTS_BREAKER_FAILURE_RATE", default=0.5)
+# How many times a provider task may wait for an open breaker's reset, on top of its retries.
+PAYMENTS_BREAKER_MAX_WAITS = env.int("PAYMENTS_BREAKER_MAX_WAITS", default=10)
 PAYMENTS_BREAKER_RESET_SECONDS = env.int("PAYMENTS_BREAKER_RESET_SECONDS", default=30)
 PAYMENTS_STUCK_AFTER_SECONDS = env.int("PAYMENTS_STUCK_AFTER_SECONDS", default=120)
 PAYMENTS_GIVE_UP_AFTER_SECONDS = env.int("PAYMENTS_GIVE_UP_AFTER_SECONDS", default=3600)

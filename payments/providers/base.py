@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, TypeGuard, get_args, runtime_checkable
+from typing import Any, Literal, Protocol, TypeGuard, get_args, runtime_checkable
 
 ChargeStatus = Literal["pending", "requires_capture", "succeeded", "failed", "canceled"]
 RefundStatus = Literal["pending", "succeeded", "failed"]
@@ -209,6 +209,11 @@ class ProviderError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.message!r}, transient={self.transient})"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        # Celery pickles a task's exception; the default (cls(*args), args = the one message) would
+        # not rebuild it. Keep the arguments it was made with, and every attribute (http_status...).
+        return type(self), (self.code, self.message, self.transient), dict(self.__dict__)
+
 
 class ProviderUnavailable(ProviderError):
     """The provider did not do it: connection refused, 5xx, rate limited. Safe to retry."""
@@ -242,6 +247,9 @@ class WebhookVerificationError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        return type(self), (self.code, self.message), dict(self.__dict__)
 
 
 @runtime_checkable

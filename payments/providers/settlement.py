@@ -67,6 +67,9 @@ class SettlementReportError(ValueError):
         self.line = line
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[SettlementReportError], tuple[int, str], dict]:
+        return type(self), (self.line, self.reason), dict(self.__dict__)
+
 
 @dataclass
 class _Batch:

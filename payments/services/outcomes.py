@@ -5,6 +5,10 @@ rows), re-checks the state under the lock and moves only forward, so a late or
 repeated answer — a redelivered message, a webhook after the API answer, an
 out-of-order webhook — changes nothing. The ledger moves only for money the provider
 has confirmed, in the same transaction as the state change.
+
+When a payment or refund reaches a final state here, its dead letters whose work is
+thereby done are marked resolved in the same transaction (dead_letters_resolve), so
+`dead_letters list` shows only what still needs a person.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from uuid import UUID
 
 from django.db import transaction
+from django.utils import timezone
 
 from ledger import services as ledger
 from ledger.errors import LedgerError
@@ -21,8 +26,9 @@ from ledger.services import SystemAccount
 
 from ..fees import capture_fee
 from ..locks import payment_lock, refund_lock
-from ..models import Payment, PaymentStatus, Refund, RefundStatus
+from ..models import DeadLetter, Payment, PaymentStatus, Refund, RefundStatus
 from ..providers import ProviderCharge, ProviderRefund
+from ..task_names import PaymentTask
 from .timeline import charge_summary, event_record, refund_summary
 
 logger = logging.getLogger(__name__)
@@ -47,6 +53,54 @@ _FORWARD = {
     PaymentStatus.FAILED: set(),
     PaymentStatus.CANCELED: set(),
 }
+
+
+FINAL_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED})
+
+
+def dead_letter_work_done(*, task: str, kwargs: dict, payment: Payment) -> str | None:
+    """Why a dead letter of this payment needs no one any more (its work is done), or None if it does.
+
+    An authorization is done once the payment left processing; a capture or cancel once the payment is
+    final; a refund once that refund is no longer pending. Any work on a final payment but its refunds
+    is moot.
+    """
+    if task == PaymentTask.REFUND:
+        refund_id = kwargs.get("refund_id")
+        if not refund_id:
+            return None
+        status = Refund.objects.filter(pk=refund_id, payment=payment).values_list(
+            "status", flat=True
+        )
+        refund_status = status.first()
+        if refund_status is not None and refund_status != RefundStatus.PENDING:
+            return f"refund {refund_status}"
+        return None
+    if payment.status in FINAL_STATUSES or (
+        task == PaymentTask.AUTHORIZE and payment.status != PaymentStatus.PROCESSING
+    ):
+        return f"payment {payment.status}"
+    return None
+
+
+def dead_letters_resolve(*, payment: Payment, causation_id: str) -> int:
+    """Mark resolved the open dead letters of a (locked) payment whose work is done; returns how many."""
+    resolved = 0
+    letters = DeadLetter.objects.filter(kwargs__payment_id=str(payment.pk), resolved_at__isnull=True)
+    for letter in letters.order_by("pk"):
+        reason = dead_letter_work_done(task=letter.task, kwargs=letter.kwargs, payment=payment)
+        if reason is None:
+            continue
+        letter.resolved_at, letter.resolution = timezone.now(), f"{reason} ({causation_id})"[:255]
+        letter.save(update_fields=["resolved_at", "resolution"])
+        event_record(
+            payment=payment,
+            type="dead_letter_resolved",
+            causation_id=causation_id,
+            data={"dead_letter": letter.pk, "task": letter.task, "resolution": letter.resolution},
+        )
+        resolved += 1
+    return resolved
 
 
 def _post_capture(payment: Payment, *, causation_id: str) -> None:
@@ -139,6 +193,7 @@ def payment_apply_charge(*, payment_id: UUID, charge: ProviderCharge, causation_
         causation_id=causation_id,
         data={"from": previous, "to": target, "source": source, **charge_summary(charge)},
     )
+    dead_letters_resolve(payment=payment, causation_id=causation_id)
     return True
 
 
@@ -186,6 +241,7 @@ def payment_fail(*, payment_id: UUID, code: str, message: str, causation_id: str
             "failure_message": message,
         },
     )
+    dead_letters_resolve(payment=payment, causation_id=causation_id)
     return payment
 
 
@@ -271,4 +327,5 @@ def refund_apply(
     if failure is not None:
         data.update({"failure_code": code, "failure_message": message})
     event_record(payment=payment, type=f"refund_{refund.status}", causation_id=causation_id, data=data)
+    dead_letters_resolve(payment=payment, causation_id=causation_id)
     return refund

@@ -1,4 +1,10 @@
-"""Recovery: payments stuck mid-way, and dead letters of work that exhausted its retries."""
+"""Recovery: payments stuck mid-way, and dead letters of work that exhausted its retries.
+
+A dead letter is resolved automatically once its work is done: by the outcome door when the
+payment or refund reaches a final state (outcomes.dead_letters_resolve), at once when it is
+recorded for work already done, and by the beat sweep (dead_letters_resolve_settled) as a
+backstop. Only unresolved, unreplayed letters need a person.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from ..models import DeadLetter, OutboxMessage, Payment, PaymentStatus, Refund, 
 from ..outbox import outbox_enqueue, payment_task_enqueue
 from ..providers import ProviderError, get_provider
 from ..task_names import PaymentTask
-from .outcomes import payment_apply_charge, payment_fail
+from .outcomes import dead_letter_work_done, dead_letters_resolve, payment_apply_charge, payment_fail
 from .timeline import charge_summary, event_record
 
 logger = logging.getLogger(__name__)
@@ -91,14 +97,37 @@ def payments_recover_stuck(*, now: datetime | None = None, limit: int = 100) -> 
             _resend(refund.payment, PaymentTask.REFUND, "no answer yet", refund_id=str(refund.pk))
             Refund.objects.filter(pk=refund.pk).update(updated_at=now)
             count("resent")
+    resolved = dead_letters_resolve_settled(limit=limit)
+    if resolved:
+        outcomes["dead_letters_resolved"] = resolved
     return outcomes
+
+
+def dead_letters_resolve_settled(*, limit: int = 100) -> int:
+    """For beat: resolve open dead letters whose payment or refund has since reached a final state."""
+    payment_ids = (
+        DeadLetter.objects.filter(resolved_at__isnull=True, kwargs__has_key="payment_id")
+        .values_list("kwargs__payment_id", flat=True)
+        .distinct()[:limit]
+    )
+    resolved = 0
+    for payment_id in list(payment_ids):
+        with transaction.atomic():
+            if not Payment.objects.filter(pk=payment_id).exists():
+                continue
+            payment = locks.payment_lock(payment_id)
+            resolved += dead_letters_resolve(payment=payment, causation_id="recovery")
+    return resolved
 
 
 @transaction.atomic
 def dead_letter_record(*, task: str, kwargs: dict, message_id: str, error: str, retries: int) -> DeadLetter:
     """Record work that exhausted its retries, and its timeline event, in one transaction."""
     payment_id = kwargs.get("payment_id")
-    payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
+    exists = payment_id is not None and Payment.objects.filter(pk=payment_id).exists()
+    # Locked, so an outcome applied concurrently either sees this letter or is seen by it.
+    payment = locks.payment_lock(payment_id) if payment_id is not None and exists else None
+    done = dead_letter_work_done(task=task, kwargs=kwargs, payment=payment) if payment is not None else None
     letter = DeadLetter.objects.create(
         task=task,
         kwargs=kwargs,
@@ -106,6 +135,8 @@ def dead_letter_record(*, task: str, kwargs: dict, message_id: str, error: str, 
         error=error[:5000],
         retries=retries,
         correlation_id=payment.correlation_id if payment is not None else "",
+        resolved_at=timezone.now() if done else None,
+        resolution=f"{done} (already when recorded)" if done else "",
     )
     if payment is not None:
         event_record(
@@ -126,6 +157,8 @@ def dead_letter_replay(*, dead_letter_id: int) -> OutboxMessage:
         raise ValueError(
             f"Dead letter {letter.pk} was already replayed at {letter.replayed_at:%Y-%m-%d %H:%M:%S}."
         )
+    if letter.resolved_at is not None:
+        raise ValueError(f"Dead letter {letter.pk} needs no replay: {letter.resolution}.")
     message = outbox_enqueue(
         task=letter.task,
         kwargs=letter.kwargs,

@@ -53,7 +53,10 @@ class Stack:
             "PAYMENTS_PROVIDER_TIMEOUT_SECONDS": "1",
             "PAYMENTS_TASK_MAX_RETRIES": "3",
             "PAYMENTS_RETRY_BACKOFF_MAX": "1",
-            "PAYMENTS_BREAKER_FAIL_MAX": "3",
+            "PAYMENTS_BREAKER_MIN_CALLS": "3",
+            # No waiting for the breaker's reset: a payment whose retries run out becomes a dead letter
+            # (waiting is tested in test_breaker.py).
+            "PAYMENTS_BREAKER_MAX_WAITS": "0",
             "PAYMENTS_BREAKER_RESET_SECONDS": "60",
         }
         for process, prefix_ in (

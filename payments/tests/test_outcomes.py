@@ -184,3 +184,114 @@ def test_a_dead_letter_and_its_timeline_event_are_written_together_or_not_at_all
     )
     event = PaymentEvent.objects.get(payment=payment, type="dead_lettered")
     assert event.data["dead_letter"] == letter.pk and letter.correlation_id == payment.correlation_id
+
+
+class TestDeadLetterResolution:
+    """A dead letter whose work was done later (by recovery or a webhook) needs no one: it is resolved."""
+
+    def _letter(self, payment, task=PaymentTask.AUTHORIZE, **kwargs) -> DeadLetter:
+        return services.dead_letter_record(
+            task=task,
+            kwargs={"payment_id": str(payment.pk), **kwargs},
+            message_id="m",
+            error="ProviderUnavailable: service_unavailable: down",
+            retries=6,
+        )
+
+    def test_a_payment_that_succeeds_by_webhook_resolves_its_dead_letter(self):
+        payment = PaymentFactory()
+        letter = self._letter(payment)
+        assert letter.resolved_at is None
+        services.payment_apply_charge(
+            payment_id=payment.pk,
+            charge=_charge(payment, "succeeded"),
+            causation_id="evt_1",
+            source="webhook",
+        )
+        letter.refresh_from_db()
+        assert letter.resolved_at is not None and letter.resolution == "payment succeeded (evt_1)"
+        event = PaymentEvent.objects.get(payment=payment, type="dead_letter_resolved")
+        assert event.data["dead_letter"] == letter.pk
+
+    def test_a_payment_failed_by_recovery_resolves_its_dead_letter(self):
+        payment = PaymentFactory()
+        letter = self._letter(payment)
+        services.payment_fail(
+            payment_id=payment.pk, code="provider_unavailable", message="x", causation_id="recovery"
+        )
+        letter.refresh_from_db()
+        assert letter.resolution == "payment failed (recovery)"
+
+    def test_a_capture_letter_stays_open_while_the_payment_waits_for_capture(self):
+        payment = PaymentFactory(capture_method="manual")
+        authorize = self._letter(payment)
+        capture = self._letter(payment, task=PaymentTask.CAPTURE)
+        services.payment_apply_charge(
+            payment_id=payment.pk,
+            charge=_charge(payment, "requires_capture"),
+            causation_id="t",
+            source="test",
+        )
+        authorize.refresh_from_db(), capture.refresh_from_db()
+        assert authorize.resolved_at is not None  # authorized: that work is done
+        assert capture.resolved_at is None  # the capture still needs doing
+
+    def test_a_refund_letter_is_resolved_when_its_refund_is(self, paid):
+        refund = services.refund_create(user=paid.user, payment_id=paid.pk, amount=3_000)
+        letter = self._letter(paid, task=PaymentTask.REFUND, refund_id=str(refund.pk))
+        assert letter.resolved_at is None  # the payment is final, but the refund is not
+        _refund_succeeded(refund)
+        letter.refresh_from_db()
+        assert letter.resolution == "refund succeeded (test)"
+
+    def test_a_letter_recorded_for_work_already_done_is_resolved_at_once(self, paid):
+        letter = self._letter(paid)
+        assert (
+            letter.resolved_at is not None
+            and letter.resolution == "payment succeeded (already when recorded)"
+        )
+
+    def test_the_recovery_sweep_resolves_letters_whose_payment_was_settled_without_the_door(self):
+        payment = PaymentFactory()
+        letter = self._letter(payment)
+        # As if from before this behaviour existed: the payment is final, the letter open.
+        type(payment).objects.filter(pk=payment.pk).update(status=PaymentStatus.CANCELED)
+        assert services.dead_letters_resolve_settled() == 1
+        letter.refresh_from_db()
+        assert letter.resolution == "payment canceled (recovery)"
+        assert services.dead_letters_resolve_settled() == 0
+
+    def test_a_resolved_letter_is_not_replayed(self, paid):
+        letter = self._letter(paid)
+        with pytest.raises(ValueError, match="needs no replay"):
+            services.dead_letter_replay(dead_letter_id=letter.pk)
+
+
+def test_dead_letters_list_shows_only_what_needs_a_person(paid):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    waiting_payment = PaymentFactory()
+    waiting = services.dead_letter_record(
+        task=PaymentTask.AUTHORIZE,
+        kwargs={"payment_id": str(waiting_payment.pk)},
+        message_id="m1",
+        error="ProviderUnavailable: service_unavailable: down",
+        retries=6,
+    )
+    resolved = services.dead_letter_record(
+        task=PaymentTask.AUTHORIZE, kwargs={"payment_id": str(paid.pk)}, message_id="m2", error="e", retries=6
+    )
+
+    def listed(*args: str) -> str:
+        out = StringIO()
+        call_command("dead_letters", "list", *args, stdout=out)
+        return out.getvalue()
+
+    needs = listed()
+    assert f"{waiting.pk:>6}  " in needs and f"{resolved.pk:>6}  " not in needs
+    assert needs.rstrip().endswith("1 dead letter(s).")
+    everything = listed("--all")
+    assert f"{resolved.pk:>6}  " in everything and "resolved" in everything
+    assert everything.rstrip().endswith("2 dead letter(s).")

@@ -1,4 +1,8 @@
-"""`manage.py dead_letters list | show ID | replay ID... | replay --all`: work that exhausted its retries."""
+"""`manage.py dead_letters list | show ID | replay ID... | replay --all`: work that exhausted its retries.
+
+`list` shows only the letters that need a person: not replayed, and not resolved (a letter is resolved
+automatically once its payment or refund reached a final state); `list --all` shows every one.
+"""
 
 from typing import Any
 
@@ -13,21 +17,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        listing = sub.add_parser("list", help="Dead letters not yet replayed (--all: every one).")
-        listing.add_argument("--all", action="store_true")
+        listing = sub.add_parser(
+            "list", help="Dead letters that need a person: not replayed, not resolved (--all: every one)."
+        )
+        listing.add_argument("--all", action="store_true", help="Also the replayed and resolved ones.")
         show = sub.add_parser("show", help="One dead letter in full.")
         show.add_argument("id", type=int)
         replay = sub.add_parser("replay", help="Send the task again through the outbox.")
         replay.add_argument("ids", type=int, nargs="*")
-        replay.add_argument("--all", action="store_true", help="Every dead letter not yet replayed.")
+        replay.add_argument("--all", action="store_true", help="Every dead letter that needs a person.")
 
     def handle(self, *args: object, action: str, **options: Any) -> None:
         if action == "list":
             letters = DeadLetter.objects.order_by("id")
             if not options["all"]:
-                letters = letters.filter(replayed_at__isnull=True)
+                letters = letters.filter(replayed_at__isnull=True, resolved_at__isnull=True)
             for letter in letters:
-                state = f"replayed {letter.replayed_at:%Y-%m-%d %H:%M}" if letter.replayed_at else "waiting"
+                if letter.resolved_at:
+                    state = f"resolved {letter.resolved_at:%Y-%m-%d %H:%M}: {letter.resolution}"
+                elif letter.replayed_at:
+                    state = f"replayed {letter.replayed_at:%Y-%m-%d %H:%M}"
+                else:
+                    state = "waiting"
                 self.stdout.write(
                     f"{letter.id:>6}  {letter.created_at:%Y-%m-%d %H:%M:%S}  {letter.task}  "
                     f"{letter.kwargs}  retries={letter.retries}  {state}  {letter.error[:80]}"
@@ -47,12 +58,18 @@ class Command(BaseCommand):
                 "created_at",
                 "replayed_at",
                 "replayed_as_id",
+                "resolved_at",
+                "resolution",
                 "error",
             ):
                 self.stdout.write(f"{field}: {getattr(found, field)}")
         else:
             ids = (
-                list(DeadLetter.objects.filter(replayed_at__isnull=True).values_list("id", flat=True))
+                list(
+                    DeadLetter.objects.filter(replayed_at__isnull=True, resolved_at__isnull=True).values_list(
+                        "id", flat=True
+                    )
+                )
                 if options["all"]
                 else options["ids"]
             )
