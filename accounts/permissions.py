@@ -6,11 +6,18 @@ from django.db.models import Q
 from .models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, OPERATORS_GROUP
 
 BACK_OFFICE_APPS = ("ledger", "payments", "reconciliation")
-# Extra (non-view) permissions by group, as "app_label.codename"; models declare them in Meta.permissions.
+# Extra permissions by group, as "app_label.codename"; models declare custom ones in Meta.permissions.
+# accounts.view_user is also what lets a back-office user see customers' personal data (emails,
+# references) in the admin: operators see ids only (core.admin.sees_personal_data).
 EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    FINANCE_GROUP: (),
-    FINANCE_APPROVER_GROUP: ("reconciliation.approve_adjustment",),
-    OPERATORS_GROUP: ("accounts.view_user",),
+    FINANCE_GROUP: ("accounts.view_user", "core.view_auditlog"),
+    FINANCE_APPROVER_GROUP: (
+        "accounts.view_user",
+        "core.view_auditlog",
+        "reconciliation.approve_adjustment",
+    ),
+    # Replaying a dead letter (the admin's Replay button; the row itself stays read-only).
+    OPERATORS_GROUP: ("payments.change_deadletter",),
 }
 
 
