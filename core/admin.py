@@ -82,6 +82,7 @@ class BackOfficeAdmin(admin.ModelAdmin):
     list_per_page = 50
     personal_fields: tuple[str, ...] = ()
     csv_fields: tuple[str, ...] | None = None
+    csv_export = True  # read by templates/admin/change_list.html to show the Export CSV link
 
     def _without_personal(self, request: HttpRequest, names: Any) -> Any:
         if sees_personal_data(request.user):

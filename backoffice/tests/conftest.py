@@ -46,7 +46,7 @@ def admin_client_for(staff: dict[str, User]) -> Callable[[str], Client]:
 
 
 @pytest.fixture
-def captured_payment(db: None):  # noqa: ANN201 — a Payment
+def captured_payment(db: None):
     """A payment the provider captured, posted to the ledger through the payments outcome door."""
     from payments.providers.base import ProviderCharge
     from payments.services import payment_apply_charge

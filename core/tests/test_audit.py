@@ -13,7 +13,7 @@ from core.models import AuditAction, AuditLog
 from core.testing import run_in_threads
 
 
-def _record(n: int, actor=None) -> list[AuditLog]:  # noqa: ANN001
+def _record(n: int, actor=None) -> list[AuditLog]:
     return [
         audit_record(
             actor=actor,
@@ -29,7 +29,7 @@ def _record(n: int, actor=None) -> list[AuditLog]:  # noqa: ANN001
     ]
 
 
-def _tamper(sql: str, params: list) -> None:  # noqa: ANN001
+def _tamper(sql: str, params: list) -> None:
     """What a superuser with database access could do: disable the trigger, change, re-enable."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending FK checks
