@@ -209,7 +209,7 @@ class PaymentAdmin(ReadOnlyAdmin, BackOfficeAdmin):
         if not found:
             return "—"
         return format_html_join(
-            mark_safe("<br>"),  # noqa: S308 — constant markup
+            mark_safe("<br>"),
             "{} · {} · {} {} · {}",
             (
                 (

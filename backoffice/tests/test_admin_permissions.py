@@ -26,7 +26,7 @@ READ_ONLY_MODELS = [
 ]
 
 
-def _objects(payment):  # noqa: ANN001, ANN202
+def _objects(payment):
     """One object of each read-only model, from the captured payment's story."""
     transfer = payment.capture_transfer
     return {
