@@ -1,6 +1,8 @@
 """Root fixtures: an API client, users, and a fast fail when a service the tests need is not running."""
 
+import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -20,7 +22,20 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def _embedded_database_ensure() -> None:
+    """Without DATABASE_URL the settings point at the embedded PostgreSQL but never start it: the
+    test run does, before any test touches the database (`make test` already exports its URL)."""
+    if os.environ.get("DATABASE_URL"):
+        return
+    from ledgerpay.embedded_db import ensure_running
+
+    server = ensure_running(Path(settings.DATA_DIR) / "postgres")
+    # The same dict Django's connections were configured from, so they follow.
+    settings.DATABASES["default"].update(HOST=server.host, PORT=server.port)
+
+
 def pytest_sessionstart(session):
+    _embedded_database_ensure()
     missing = []
     if not _reachable(settings.CELERY_BROKER_URL, 5672):
         missing.append(f"RabbitMQ at {settings.CELERY_BROKER_URL}")

@@ -49,6 +49,7 @@ import psycopg
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.db import manage as _manage
 from bench.transfers import redis_flush
+from ledgerpay import processes
 from payments.task_names import PaymentTask
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -254,31 +255,17 @@ class Stack:
         port_file = self.workdir / "sandbox.port"
         proc = self._spawn(
             "sandbox",
-            [
-                sys.executable,
-                "-m",
-                "sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--port-file",
-                str(port_file),
-                "--db",
-                str(self.workdir / "sandbox.sqlite3"),
-                "--name",
-                "sandbox",
-                "--api-key",
-                self.sandbox_key,
-                "--webhook-secret",
-                self.sandbox_secret,
-                "--webhook-url",
-                f"{self.api_url}/api/v1/webhooks/sandbox",
-                "--latency-ms",
-                str(self.args.latency_ms),
-                "--log-level",
-                "WARNING",
-            ],
+            processes.sandbox_command(
+                name="sandbox",
+                port=0,
+                port_file=port_file,
+                db=self.workdir / "sandbox.sqlite3",
+                api_key=self.sandbox_key,
+                webhook_secret=self.sandbox_secret,
+                webhook_url=f"{self.api_url}/api/v1/webhooks/sandbox",
+                log_level="WARNING",
+                options={"latency_ms": self.args.latency_ms},
+            ),
         )
         wait_for(port_file.exists, timeout=30, what="the sandbox's port", procs=[proc], interval=0.02)
         self.sandbox_url = f"http://127.0.0.1:{int(port_file.read_text())}"
@@ -299,33 +286,17 @@ class Stack:
     def start_api(self) -> None:
         proc = self._spawn(
             "api",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ledgerpay.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.api_port}",
-                "--workers",
-                str(self.args.api_workers),
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "10",
-                "--log-level",
-                "warning",
-                "--error-logfile",
-                "-",
-            ],
+            processes.gunicorn_command(
+                bind=f"127.0.0.1:{self.api_port}",
+                workers=self.args.api_workers,
+                timeout=60,
+                log_level="warning",
+            ),
         )
         wait_for(lambda: _ok(f"{self.api_url}/healthz"), timeout=60, what="gunicorn /healthz", procs=[proc])
 
     def start_relay(self) -> None:
-        proc = self._spawn(
-            "relay", [sys.executable, "manage.py", "run_outbox_relay", "--poll", str(self.args.relay_poll)]
-        )
+        proc = self._spawn("relay", processes.outbox_relay_command(poll=self.args.relay_poll))
         wait_for(
             lambda: b"Outbox relay publishing" in proc.log_path.read_bytes(),
             timeout=60,
@@ -334,25 +305,14 @@ class Stack:
         )
 
     def _worker_args(self, name: str, pool: str, concurrency: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ledgerpay",
-            "worker",
-            "-P",
-            pool,
-            "-c",
-            str(concurrency),
-            "-Q",
-            ",".join(self.queues),
-            "-n",
-            f"{self.prefix}{name}@%h",
-            *shlex.split(self.args.celery_flags),
-            "--loglevel",
-            self.args.log_level,
-        ]
+        return processes.celery_worker_command(
+            queues=self.queues,
+            pool=pool,
+            concurrency=concurrency,
+            name=f"{self.prefix}{name}@%h",
+            loglevel=self.args.log_level,
+            extra=shlex.split(self.args.celery_flags),
+        )
 
     def start_workers(self) -> None:
         w = self.args.workers
@@ -888,7 +848,7 @@ def bench_env(server: Server, args: argparse.Namespace) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="ledgerpay.settings.base",
         DATABASE_URL=server.django_url(BENCH_DB),
-        SECRET_KEY=secrets.token_urlsafe(50),
+        **processes.secrets_generate(),
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         JWT_ACCESS_MINUTES="1440",

@@ -6,12 +6,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from ledgerpay import processes
 
 from .db import PROJECT_DIR
 
@@ -39,12 +40,6 @@ class ServerConfig:
             return f"sync:{self.workers}"
         return f"gthread:{self.workers}x{self.threads}"
 
-    def gunicorn_args(self) -> list[str]:
-        args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
-        if self.worker_class == "gthread":
-            args += ["--threads", str(self.threads)]
-        return args
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -63,23 +58,15 @@ class Gunicorn:
         self.log_path = log_path
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ledgerpay.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                *config.gunicorn_args(),
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "10",
-                "--log-level",
-                "warning",
-                "--error-logfile",
-                "-",
-            ],
+            processes.gunicorn_command(
+                bind=f"127.0.0.1:{self.port}",
+                workers=config.workers,
+                worker_class=config.worker_class,
+                threads=config.threads,
+                timeout=60,
+                log_level="warning",
+                app=processes.WSGI_APPLICATION,
+            ),
             cwd=PROJECT_DIR,
             env=env,
             stdout=self._log,

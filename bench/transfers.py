@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shlex
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+
+from ledgerpay import processes
 
 from . import cpu, db, load, rawsql, report
 from .server import Gunicorn, ServerConfig
@@ -71,7 +72,7 @@ def bench_env(server: db.Server, args: argparse.Namespace) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="ledgerpay.settings.base",
         DATABASE_URL=server.django_url(db.BENCH_DB),
-        SECRET_KEY=secrets.token_urlsafe(50),
+        **processes.secrets_generate(),
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         JWT_ACCESS_MINUTES="1440",

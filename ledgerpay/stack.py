@@ -130,9 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     run_step(["collectstatic", "--no-input", "--verbosity", "0"])
     prepared = time.monotonic()
 
+    # Recent gunicorn opens a control socket in XDG_RUNTIME_DIR, else ~/.gunicorn/: one of its own, so
+    # that two stacks (a developer's and the tests') never share one.
+    runtime_dir = Path(settings.DATA_DIR) / "run"
+    runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    api_env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
     children: dict[str, subprocess.Popen[bytes]] = {}
     for name, command in processes_build(dev=dev).items():
-        children[name] = subprocess.Popen(command, cwd=PROJECT_DIR, start_new_session=True)
+        children[name] = subprocess.Popen(
+            command, cwd=PROJECT_DIR, start_new_session=True, env=api_env if name == "api" else None
+        )
     base = f"http://{settings.SERVER_HOST}:{settings.SERVER_PORT}"
     server = "runserver, DEBUG on" if dev else f"gunicorn x{settings.WEB_CONCURRENCY}, DEBUG off"
     print(

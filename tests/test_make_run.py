@@ -108,19 +108,17 @@ def burst(url: str, headers: dict[str, str], count: int) -> list[int | str]:
     return results
 
 
-def test_make_run_serves_like_production_then_stops_everything(stack_database, tmp_path):
+def stack_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a stack under test: the embedded broker and local-memory cache, as on a fresh
+    machine; its own database, free ports, queues and local-state folder; every secret given, so the
+    stack writes no .env."""
     api_port, sandbox_port, sandbox2_port = free_ports(3)
-    base = f"http://127.0.0.1:{api_port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"CELERY_BROKER_URL", "REDIS_URL", "TEST_WORKER", "DEBUG", "STATIC_ROOT"}
-    }
-    # The embedded broker and local-memory cache, as on a fresh machine; our own database, ports,
-    # queues and local-state folder; every secret given, so the stack writes no .env.
+    skip = {"CELERY_BROKER_URL", "REDIS_URL", "TEST_WORKER", "DEBUG", "STATIC_ROOT"}
+    skip |= {"PAYMENTS_SANDBOX_WEBHOOK_URL", "PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(
         DJANGO_SETTINGS_MODULE="ledgerpay.settings.base",
-        DATABASE_URL=stack_database,
+        DATABASE_URL=database_url,
         DATA_DIR=str(tmp_path / "data"),
         SERVER_PORT=str(api_port),
         PAYMENTS_SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}",
@@ -129,19 +127,41 @@ def test_make_run_serves_like_production_then_stops_everything(stack_database, t
         PYTHONUNBUFFERED="1",
         **{name: f"stack-test-{name.lower()}-long-enough-for-hs256-signing" for name in SECRET_VARIABLES},
     )
-    env.pop("PAYMENTS_SANDBOX_WEBHOOK_URL", None)
-    env.pop("PAYMENTS_SANDBOX_SECONDARY_WEBHOOK_URL", None)
-    status_before = git_status()
-    log_path = tmp_path / "stack.log"
+    return env
+
+
+def start_stack(env: dict[str, str], log_path: Path, *args: str) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "ledgerpay.stack"],
+        return subprocess.Popen(
+            [sys.executable, "-m", "ledgerpay.stack", *args],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def stop_stack_and_check_everything_stopped(stack: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Ctrl-C: the stack exits 0 and neither its six processes nor anything they started is left."""
+    stack.send_signal(signal.SIGINT)
+    code = stack.wait(60)
+    output = log_path.read_text()
+    assert code == 0, output[-3000:]
+    assert "All processes stopped." in output
+    pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", output)]
+    assert len(pids) == 6
+    for pid in pids:  # each process and everything it started (gunicorn's and Celery's workers)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
+
+
+def test_make_run_serves_like_production_then_stops_everything(stack_database, tmp_path):
+    env = stack_env(stack_database, tmp_path)
+    base = f"http://127.0.0.1:{env['SERVER_PORT']}"
+    status_before = git_status()
+    log_path = tmp_path / "stack.log"
+    stack = start_stack(env, log_path)
     try:
         wait_for(
             lambda: httpx.get(f"{base}/healthz").status_code == 200,
@@ -207,17 +227,36 @@ def test_make_run_serves_like_production_then_stops_everything(stack_database, t
         )
         assert payment["amount_captured"] == "25.00"
     finally:
-        stack.send_signal(signal.SIGINT)
-        code = stack.wait(60)
-    output = log_path.read_text()
-    assert code == 0, output[-3000:]
-    assert "All processes stopped." in output
-    pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", output)]
-    assert len(pids) == 6
-    for pid in pids:  # each process and everything it started (gunicorn's and Celery's workers)
-        with pytest.raises(ProcessLookupError):
-            os.killpg(pid, 0)
+        stop_stack_and_check_everything_stopped(stack, log_path)
     # Nothing outside the ignored local state: no control/ folder, no new or changed file.
     assert not (PROJECT_DIR / "control").exists()
     assert (tmp_path / "data" / "broker" / "control").is_dir()
     assert git_status() == status_before
+
+
+def test_make_dev_runs_runserver_with_debug_on_and_api_problems_then_stops_everything(
+    stack_database, tmp_path
+):
+    env = stack_env(stack_database, tmp_path)
+    base = f"http://127.0.0.1:{env['SERVER_PORT']}"
+    log_path = tmp_path / "dev.log"
+    stack = start_stack(env, log_path, "--dev")
+    try:
+        wait_for(
+            lambda: httpx.get(f"{base}/healthz").status_code == 200,
+            timeout=120,
+            what="the API",
+            process=stack,
+        )
+        assert "runserver, DEBUG on" in log_path.read_text()
+        # DEBUG is on: outside /api/ Django's debug page answers...
+        page = httpx.get(f"{base}/no-such-page")
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "DEBUG = True" in page.text
+        # ...but under /api/ a problem still does.
+        problem = httpx.get(f"{base}/api/v1/no-such-route")
+        assert problem.status_code == 404
+        assert problem.headers["content-type"].startswith("application/problem+json")
+        assert httpx.get(f"{base}/static/admin/css/base.css").status_code == 200
+    finally:
+        stop_stack_and_check_everything_stopped(stack, log_path)

@@ -3,6 +3,10 @@
 When DATABASE_URL is unset the project runs on its embedded PostgreSQL; when
 CELERY_BROKER_URL is unset Celery uses kombu's filesystem transport; when
 REDIS_URL is unset the cache is local memory. Production sets all three.
+
+Importing this module has no side effect: it starts no database (manage.py, `make run` and the test
+suite do) and creates no folder (the Celery app creates the broker's on first use). With DEBUG off every
+secret must be set; a missing one is an ImproperlyConfigured naming the variable.
 """
 
 import os

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from core.testing import wait_until
+from ledgerpay import processes
 from payments.providers.sandbox import SandboxProvider
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -147,21 +147,16 @@ class SandboxProcess:
     def start(self) -> SandboxProcess:
         port_file = self.workdir / "port"
         port_file.unlink(missing_ok=True)
-        flags = {
-            "host": "127.0.0.1",
-            "port": self.port,  # 0 the first time; the same port again on restart()
-            "port_file": port_file,
-            "db": self.db_path,
-            "name": self.name,
-            "api_key": self.api_key,
-            "webhook_secret": self.webhook_secret,
-            "log_level": "INFO",
-            **self.options,
-        }
-        args = [sys.executable, "-m", "sandbox"]
-        for flag, value in flags.items():
-            if value is not None:
-                args += [f"--{flag.replace('_', '-')}", str(value)]
+        args = processes.sandbox_command(
+            name=self.name,
+            port=self.port,  # 0 the first time; the same port again on restart()
+            port_file=port_file,
+            db=self.db_path,
+            api_key=self.api_key,
+            webhook_secret=self.webhook_secret,
+            webhook_url=None,  # unless the options give one
+            options=self.options,
+        )
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 args,

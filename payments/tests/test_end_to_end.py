@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from accounts.tests.factories import UserFactory
 from core.testing import wait_until
 from ledger.models import Account, Entry, Transfer
 from ledger.tests.factories import AccountFactory, fund
+from ledgerpay import processes
 from payments import services
 from payments.models import DeadLetter, OutboxMessage, Payment, PaymentStatus
 from payments.tests.conftest import FAST_OPTIONS, SandboxProcess
@@ -101,27 +101,13 @@ class Stack:
     def start_worker(self) -> None:
         self.worker = self._spawn(
             "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "ledgerpay",
-                "worker",
-                "-P",
-                "prefork",
-                "-c",
-                "1",
-                "-Q",
-                ",".join(self.queues),
-                "-n",
-                f"e2e-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "INFO",
-            ],
+            processes.celery_worker_command(
+                queues=self.queues,
+                pool="prefork",
+                concurrency=1,
+                name=f"e2e-{uuid.uuid4().hex[:8]}@%h",
+                quiet=True,
+            ),
         )
         wait_until(
             lambda: b"ready." in self.worker.log_path.read_bytes() or self.worker.poll() is not None,
@@ -138,9 +124,7 @@ class Stack:
 
     def start_relay(self, broker_url: str | None = None) -> None:
         env = {**self.env, "CELERY_BROKER_URL": broker_url} if broker_url else None
-        self.relay = self._spawn(
-            "relay", [sys.executable, "manage.py", "run_outbox_relay", "--poll", "0.05"], env
-        )
+        self.relay = self._spawn("relay", processes.outbox_relay_command(poll=0.05), env)
 
     def stop_relay(self) -> None:
         if self.relay is not None and self.relay.poll() is None:

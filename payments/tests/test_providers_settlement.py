@@ -278,6 +278,10 @@ def test_faults_and_corrections_arrive_as_new_versions_over_http(sandbox_server,
 
     with provider.settlement_report(day=today, version=1) as again:
         assert again.checksum == clean.checksum  # an old version never changes
+    listed = sandbox_server.request("GET", f"/v1/settlement_reports/{today}").json()["data"]
+    assert [v["version"] for v in listed] == [1, 2]
+    bad = sandbox_server.request("GET", f"/v1/settlement_reports/{today}.csv", params={"version": "two"})
+    assert bad.status_code == 400
     faults = sandbox_server.request("GET", f"/_sandbox/settlement_reports/{today}").json()["data"]
     assert [sorted(f["kind"] for f in v["faults"]) for v in faults] == [
         [],
