@@ -78,6 +78,7 @@ class BackOfficeAdmin(admin.ModelAdmin):
     """
 
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts are a COUNT per filter choice
     paginator = EstimatedCountPaginator
     list_per_page = 50
     personal_fields: tuple[str, ...] = ()

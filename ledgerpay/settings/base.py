@@ -290,14 +290,14 @@ AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 # A CSP on every page that needs no inline script or style: the admin's own pages load only their
-# static files; the one inline script (the date-range filter's) carries the per-request nonce.
+# static files; the one inline script and style (the date-range filter's) carry the per-request nonce.
 # Swagger UI (/api/docs/) is left out: it is the one page that loads scripts from a CDN by design.
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", csp_constants.NONCE],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", csp_constants.NONCE],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

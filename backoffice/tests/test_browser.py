@@ -1,0 +1,113 @@
+"""The finance staff's walk through the back office, in a real headless chromium against a live server
+with DEBUG off: find a payment by reference, its timeline, its ledger transfer, the account statement.
+
+Every page's screenshot is written under .data/screenshots/ (see README); every page is checked for
+Content-Security-Policy violations in the browser's console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from .browser import chromium_browser, screenshots_dir
+from .conftest import STAFF_PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Walk:
+    """One staff member's browser tab: log in, visit, screenshot each page, collect CSP violations."""
+
+    def __init__(self, browser: Any, base_url: str, folder: Any, who: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.base_url, self.folder, self.who = base_url, folder, who
+        self.shots = 0
+        self.violations: list[str] = []
+        self.page.on(
+            "console",
+            lambda message: (
+                self.violations.append(f"{self.page.url}: {message.text}")
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None
+            ),
+        )
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        self.page.screenshot(
+            path=str(self.folder / f"{self.shots:02d}-{self.who}-{name}.png"), full_page=True
+        )
+
+    def login(self, email: str) -> None:
+        self.page.goto(f"{self.base_url}/admin/login/")
+        self.shot("login")
+        self.page.fill("#id_username", email)
+        self.page.fill("#id_password", STAFF_PASSWORD)
+        self.page.click("input[type=submit]")
+        self.page.wait_for_selector("#site-name")
+        assert "/admin/login/" not in self.page.url
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def allow_playwright_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in the test's thread; the test's own database calls
+    there are plain synchronous ones (the live server answers from its own thread)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def test_finance_follows_a_payment_to_its_transfer_and_statement(
+    request, live_server, staff, captured_payment, browser, allow_playwright_loop
+):
+    assert not settings.DEBUG
+    folder = screenshots_dir(request.node.name)
+    walk = Walk(browser, live_server.url, folder, "finance")
+    page = walk.page
+    walk.login("finance@bo.test")
+    # The admin's own stylesheet is served and applied (DEBUG off, WhiteNoise).
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor")
+        != "rgba(0, 0, 0, 0)"
+    )
+    walk.shot("index")
+
+    page.click("text=Overview")
+    page.wait_for_selector("svg.overview-chart")
+    walk.shot("overview")
+
+    page.goto(f"{live_server.url}/admin/payments/payment/")
+    page.fill("#searchbar", "ORDER-1001")
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#result_list")
+    walk.shot("payments-search")
+    page.click(f"#result_list a[href*='{captured_payment.pk}']")
+    page.wait_for_selector("text=ledger_posted")
+    assert page.is_visible(f"text={captured_payment.correlation_id}")
+    walk.shot("payment-timeline")
+
+    page.click(f"a[href*='/admin/ledger/transfer/{captured_payment.capture_transfer_id}/']")
+    page.wait_for_selector("text=payment_capture")
+    walk.shot("transfer")
+
+    page.click(f"a[href*='/admin/ledger/account/{captured_payment.account_id}/']")
+    page.wait_for_selector("#statement")
+    statement = page.inner_text("#statement")
+    assert "running balance" in statement.lower() and "payment" in statement
+    walk.shot("statement")
+
+    page.goto(f"{live_server.url}/admin/ledger/transfer/")
+    page.wait_for_selector(
+        "#changelist-filter"
+    )  # the date-range filter's inline script runs under the CSP nonce
+    walk.shot("transfers-list")
+    assert walk.violations == []
+    assert len(list(folder.glob("*.png"))) == walk.shots
