@@ -16,5 +16,6 @@ def test_seed_demo_creates_staff_in_their_groups_and_a_funded_client_and_can_run
     client = User.objects.get(email="demo@ledgerpay.local")
     assert not client.is_staff
     usd = Account.objects.get(owner=client, currency="USD")
-    assert usd.balance == 100_000 and Account.objects.filter(owner=client).count() == 2
+    opening = usd.credit_transfers.get(kind="deposit")
+    assert opening.amount == 100_000 and Account.objects.filter(owner=client).count() == 2
     assert "demo@ledgerpay.local" in capsys.readouterr().out
