@@ -199,6 +199,7 @@ class TransferAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     search_fields = ("cause",)
     search_help_text = "A transfer id, a cause such as payment:<id>, or a metadata value as key=value."
     list_select_related = ("source", "destination")
+    ordering = ("-created_at",)
     inlines = [EntryInline]
     fields = (
         "id",
@@ -292,6 +293,7 @@ class EntryAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     search_fields = ("=transfer__id", "=account__id")
     search_help_text = "A transfer id or an account id."
     list_select_related = ("transfer", "account")
+    ordering = ("-id",)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Entry], search_term: str

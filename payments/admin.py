@@ -131,6 +131,7 @@ class PaymentAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     search_fields = ("reference",)
     search_help_text = "A payment reference, id, provider charge id, correlation id or customer email."
     list_select_related = ("user",)
+    ordering = ("-created_at",)
     inlines = [RefundInline, PaymentEventInline]
     fields = (
         "id",
@@ -230,14 +231,16 @@ class RefundAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_filter = ("status", CurrencyFilter, ("created_at", DateRangeFilter))
     search_fields = ("=provider_refund_id",)
     list_select_related = ("payment",)
+    ordering = ("-created_at",)
 
 
 @admin.register(PaymentEvent)
 class PaymentEventAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = ("created_at", "payment", "type", "request_id", "correlation_id", "causation_id")
     list_filter = ("type",)
-    search_fields = ("=payment__id", "=correlation_id", "=request_id", "=causation_id")
+    search_fields = ("=payment__id", "=correlation_id")
     list_select_related = ("payment",)
+    ordering = ("-created_at",)
 
 
 @admin.register(OutboxMessage)
@@ -245,6 +248,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = ("id", "task", "created_at", "available_at", "published_at", "attempts", "last_error")
     list_filter = ("task", ("created_at", DateRangeFilter))
     search_fields = ("=correlation_id",)
+    ordering = ("-created_at",)
 
 
 @admin.register(ProviderWebhook)
