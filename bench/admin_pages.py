@@ -195,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings.ALLOWED_HOSTS = ["testserver"]
     finance = staff_user_ensure(
-        email="finance@bench.invalid", password="bench-password-1", group=FINANCE_GROUP
+        email="finance@bench.invalid",
+        password="bench-password-1",
+        group=FINANCE_GROUP,  # noqa: S106
     )
     client = Client()
     client.force_login(finance)
