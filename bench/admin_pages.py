@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     finance = staff_user_ensure(
         email="finance@bench.invalid",
         password="bench-password-1",
-        group=FINANCE_GROUP,  # noqa: S106
+        group=FINANCE_GROUP,
     )
     client = Client()
     client.force_login(finance)
