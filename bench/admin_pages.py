@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.ALLOWED_HOSTS = ["testserver"]
     finance = staff_user_ensure(
         email="finance@bench.invalid",
-        password="bench-password-1",
+        password="bench-password-1",  # noqa: S106 — a throwaway bench database
         group=FINANCE_GROUP,
     )
     client = Client()
