@@ -33,3 +33,10 @@ def staff_group_permissions_sync(**kwargs) -> None:
             app_label, codename = dotted.split(".")
             query |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(Permission.objects.filter(query))
+
+
+def is_in_group(user: object, *groups: str) -> bool:
+    """Whether an active user belongs to one of the named staff groups (the four-eyes roles)."""
+    if not getattr(user, "is_active", False) or not getattr(user, "pk", None):
+        return False
+    return user.groups.filter(name__in=groups).exists()  # type: ignore[attr-defined]
