@@ -39,12 +39,15 @@ INSERT INTO ledger_account (id, owner_id, name, currency, kind, status, allow_ne
 VALUES (gen_random_uuid(), NULL, 'World', 'USD', 'asset', 'active', true, 'bench_world', 0, 0, 0, 0, now());
 CREATE TEMP TABLE bench_accounts AS
 SELECT row_number() OVER (ORDER BY id) AS n, id, owner_id FROM ledger_account WHERE owner_id IS NOT NULL;
+CREATE UNIQUE INDEX ON bench_accounts (n);
+ANALYZE bench_accounts;
 CREATE TEMP TABLE bench_transfers AS
 SELECT g AS n, gen_random_uuid() AS id, 100 + (g %% 9900) AS amount,
        now() - make_interval(secs => (%(transfers)s - g) * 60.0 * 24 * 60 / %(transfers)s) AS at,
-       (SELECT id FROM ledger_account WHERE system_code = 'bench_world') AS world,
-       (SELECT id FROM bench_accounts WHERE n = 1 + (g %% %(customers)s)) AS customer
-  FROM generate_series(1, %(transfers)s) g;
+       w.id AS world, a.id AS customer
+  FROM generate_series(1, %(transfers)s) g
+  JOIN bench_accounts a ON a.n = 1 + (g %% %(customers)s)
+ CROSS JOIN (SELECT id FROM ledger_account WHERE system_code = 'bench_world') w;
 INSERT INTO ledger_transfer (id, kind, status, amount, posted_amount, currency, source_id, destination_id,
                              description, metadata, cause, created_at, posted_at)
 SELECT id, 'deposit', 'posted', amount, amount, 'USD', world, customer, 'bench deposit ' || n,
