@@ -1,6 +1,14 @@
-"""Throttling of failed logins, counted per client address and email in the cache."""
+"""Throttling of failed logins, counted per client address and email in the cache.
+
+When the cache is down the throttle lets logins through (and logs it) rather than refusing every
+login: the API survives a cache outage, and passwords are still checked.
+"""
+
+import logging
 
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class LoginFailureThrottle(SimpleRateThrottle):
@@ -20,7 +28,11 @@ class LoginFailureThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
-        self.history = self.cache.get(self.key, [])
+        try:
+            self.history = self.cache.get(self.key, [])
+        except Exception as exc:  # the cache is only a counter: an outage must not refuse every login
+            logger.warning("login throttle: cache unavailable (%s); not throttling", type(exc).__name__)
+            self.history = []
         self.now = self.timer()
         while self.history and self.history[-1] <= self.now - self.duration:
             self.history.pop()
@@ -29,4 +41,7 @@ class LoginFailureThrottle(SimpleRateThrottle):
     def record_failure(self, request, view) -> None:
         self.allow_request(request, view)
         self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        try:
+            self.cache.set(self.key, self.history, self.duration)
+        except Exception as exc:
+            logger.warning("login throttle: cache unavailable (%s); failure not counted", type(exc).__name__)

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                     name=f"bench {i}.{j}",
                     kind=AccountKind.LIABILITY,
                     allow_negative=False,
+                    accepts_external_transfers=True,  # the load sends to any user's account
                 )
                 for i, user in enumerate(users)
                 for j in range(args.accounts_per_user)

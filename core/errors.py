@@ -23,6 +23,7 @@ class ApiError(Exception):
         status: int | None = None,
         errors: dict[str, list[str]] | None = None,
         extra: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.code = code
@@ -31,6 +32,7 @@ class ApiError(Exception):
             self.status = status
         self.errors = errors
         self.extra = extra or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 503
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status})"

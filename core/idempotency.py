@@ -73,6 +73,14 @@ def idempotency_key_validate(raw: str | None) -> str:
             f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters.",
             status=400,
         )
+    if not raw.isascii() or not raw.isprintable():
+        # Headers arrive as latin-1; anything outside printable ASCII would be stored garbled (or, for
+        # NUL, not at all): refuse it rather than guess at its encoding.
+        raise ApiError(
+            "idempotency_key_invalid",
+            f"The {HEADER} header must be printable ASCII.",
+            status=400,
+        )
     return raw
 
 

@@ -1,12 +1,20 @@
 """Ledger endpoints: accounts, statements, balances, transfers and holds. Thin: validate, call, serialize."""
 
+from uuid import UUID
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import NewestFirstCursorPagination, PageNumberPagination
-from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.api.schema import (
+    CURSOR_PARAMETERS,
+    IDEMPOTENCY_KEY_PARAMETER,
+    PAGE_PARAMETERS,
+    problem_responses,
+)
 from core.fields import amount_to_minor
 from core.idempotency import idempotent_response
 from core.money import format_amount
@@ -15,6 +23,7 @@ from . import selectors, services
 from .serializers import (
     AccountCreateInputSerializer,
     AccountOutputSerializer,
+    AccountUpdateInputSerializer,
     BalanceOutputSerializer,
     BalanceQuerySerializer,
     HoldPostInputSerializer,
@@ -35,13 +44,17 @@ OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class AccountListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
-        responses={200: AccountOutputSerializer(many=True), **problem_responses(401)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: AccountOutputSerializer(many=True), **problem_responses(401, 404)},
+        operation_id="accounts_list",
         tags=["accounts"],
         summary="List your accounts",
     )
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.account_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
 
@@ -76,10 +89,31 @@ class AccountDetailApi(APIView):
         account = selectors.account_get(user=request.user, account_id=account_id)
         return Response(AccountOutputSerializer(account).data)
 
+    @extend_schema(
+        request=AccountUpdateInputSerializer,
+        responses={200: AccountOutputSerializer, **problem_responses(400, 401, 404)},
+        tags=["accounts"],
+        summary="Rename your account, or let other customers transfer into it",
+        description=(
+            "Only the owner may change an account. With accepts_external_transfers=true, any client that "
+            "knows the account id may push transfers into it (peer payments); it never sees the balance."
+        ),
+    )
+    def patch(self, request: Request, account_id: UUID) -> Response:
+        serializer = AccountUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.account_update(
+            user=request.user, account_id=account_id, **serializer.validated_data
+        )
+        return Response(AccountOutputSerializer(account).data)
+
 
 class AccountEntriesApi(APIView):
+    pagination_class = NewestFirstCursorPagination  # documented as the page it returns
+
     @extend_schema(
-        parameters=[StatementQuerySerializer],
+        parameters=[StatementQuerySerializer, *CURSOR_PARAMETERS],
+        operation_id="accounts_entries_list",
         responses={
             200: StatementEntryOutputSerializer(many=True),
             **problem_responses(400, 401, 404, body=False),
@@ -92,7 +126,7 @@ class AccountEntriesApi(APIView):
         query.is_valid(raise_exception=True)
         account = selectors.account_get(user=request.user, account_id=account_id)
         entries = selectors.account_entries(account=account, **query.validated_data)
-        paginator = NewestFirstCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         data = StatementEntryOutputSerializer(
             page, many=True, context={"normal_sign": account.normal_sign}
@@ -126,9 +160,12 @@ class AccountBalanceApi(APIView):
 
 
 class TransferListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
-        parameters=[TransferListQuerySerializer],
-        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401, body=False)},
+        parameters=[TransferListQuerySerializer, *PAGE_PARAMETERS],
+        responses={200: TransferOutputSerializer(many=True), **problem_responses(400, 401, 404, body=False)},
+        operation_id="transfers_list",
         tags=["transfers"],
         summary="Transfers you take part in",
     )
@@ -136,7 +173,7 @@ class TransferListCreateApi(APIView):
         query = TransferListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         transfers = selectors.transfer_list(user=request.user, account_id=query.validated_data.get("account"))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(transfers, request, view=self)
         return paginator.get_paginated_response(TransferOutputSerializer(page, many=True).data)
 
@@ -146,6 +183,13 @@ class TransferListCreateApi(APIView):
         responses={201: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422)},
         tags=["transfers"],
         summary="Move money between accounts, or hold it (pending=true)",
+        description=(
+            "The source must be one of your accounts. The destination is one of your accounts, or another "
+            "customer's account whose owner opted in with accepts_external_transfers (PATCH "
+            "/accounts/{id}); any other destination is 404 not_found, the same answer as an account that "
+            "does not exist, so an account id reveals nothing. The receiver sees the transfer, never the "
+            "sender's balances."
+        ),
     )
     def post(self, request):
         serializer = TransferCreateInputSerializer(data=request.data)
@@ -207,7 +251,7 @@ class HoldVoidApi(APIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: TransferOutputSerializer, **problem_responses(401, 404, 409, 422)},
+        responses={200: TransferOutputSerializer, **problem_responses(400, 401, 404, 409, 422, body=False)},
         tags=["transfers"],
         summary="Void a pending transfer: release the held funds",
     )

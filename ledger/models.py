@@ -49,6 +49,10 @@ class Account(models.Model):
     kind = models.CharField(max_length=10, choices=AccountKind.choices, default=AccountKind.LIABILITY)
     status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     allow_negative = models.BooleanField(default=False)
+    accepts_external_transfers = models.BooleanField(
+        default=False,
+        help_text="Whether other customers may push transfers into this account (set by its owner).",
+    )
     system_code = models.CharField(  # noqa: DJ001 — NULL keeps customer accounts out of the unique index
         max_length=40,
         null=True,

@@ -47,9 +47,11 @@ _ENTRIES = Prefetch("entries", queryset=Entry.objects.order_by("id"))
 
 
 def transfer_list(*, user, account_id: UUID | None = None) -> QuerySet[Transfer]:
-    """Transfers the user takes part in: out of or into one of its accounts."""
+    """Transfers the user takes part in: out of or into one of its accounts. Filtering by an account that
+    is not the user's is not found, like every other reach for another user's object."""
     transfers = Transfer.objects.filter(Q(source__owner=user) | Q(destination__owner=user))
     if account_id is not None:
+        account_get(user=user, account_id=account_id)
         transfers = transfers.filter(Q(source_id=account_id) | Q(destination_id=account_id))
     return transfers.prefetch_related(_ENTRIES).order_by("-created_at", "pk")
 

@@ -16,9 +16,18 @@ class AccountCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class AccountUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    accepts_external_transfers = serializers.BooleanField(
+        required=False,
+        help_text="Let other customers push transfers into this account (off by default).",
+    )
+
+
 class AccountOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
+    accepts_external_transfers = serializers.BooleanField()
     currency = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import PageNumberPagination
-from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, problem_responses
+from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, PAGE_PARAMETERS, problem_responses
 from core.idempotency import idempotent_response
 
 from . import selectors, services
@@ -25,16 +25,19 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 
 
 class PaymentListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
-        parameters=[PaymentListQuerySerializer],
-        responses={200: PaymentOutputSerializer(many=True), **problem_responses(400, 401, body=False)},
+        parameters=[PaymentListQuerySerializer, *PAGE_PARAMETERS],
+        responses={200: PaymentOutputSerializer(many=True), **problem_responses(400, 401, 404, body=False)},
+        operation_id="payments_list",
         tags=["payments"],
         summary="Your payments, newest first",
     )
     def get(self, request):
         query = PaymentListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.payment_list(user=request.user, **query.validated_data), request, view=self
         )
@@ -82,14 +85,18 @@ class PaymentDetailApi(APIView):
 
 
 class PaymentEventsApi(APIView):
+    pagination_class = PageNumberPagination  # documented as the page it returns
+
     @extend_schema(
+        parameters=PAGE_PARAMETERS,
         responses={200: PaymentEventOutputSerializer(many=True), **problem_responses(401, 404)},
+        operation_id="payments_events_list",
         tags=["payments"],
         summary="The payment's timeline, oldest first",
     )
     def get(self, request, payment_id):
         payment = selectors.payment_get(user=request.user, payment_id=payment_id)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.payment_events(payment=payment), request, view=self)
         return paginator.get_paginated_response(PaymentEventOutputSerializer(page, many=True).data)
 
@@ -121,7 +128,7 @@ class PaymentCancelApi(APIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={202: PaymentOutputSerializer, **problem_responses(401, 404, 409, 422)},
+        responses={202: PaymentOutputSerializer, **problem_responses(400, 401, 404, 409, 422, body=False)},
         tags=["payments"],
         summary="Cancel an authorized payment: release the authorization",
     )
@@ -174,7 +181,7 @@ class WebhookApi(APIView):
         ],
         responses={
             200: {"type": "object", "properties": {"outcome": {"type": "string"}}},
-            **problem_responses(400, 404),
+            **problem_responses(400, 404, 422, 503),
         },
         tags=["webhooks"],
         summary="Receive a signed provider webhook",

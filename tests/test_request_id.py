@@ -107,7 +107,9 @@ def test_request_id_is_on_application_log_records(api_client, caplog_with_reques
     with caplog.at_level(logging.WARNING, logger="core.api.views"):
         response = api_client.get("/readyz", HTTP_X_REQUEST_ID="readiness-probe-1")
 
-    assert response.status_code == 503
+    assert (
+        response.status_code == 200 and response.json()["status"] == "degraded"
+    )  # the cache is not required
     records = [record for record in caplog.records if record.name == "core.api.views"]
     assert records
     assert {record.correlation_id for record in records} == {"readiness-probe-1"}

@@ -219,3 +219,62 @@ def test_swagger_ui_is_served_as_html(api_client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert b"swagger" in response.content.lower()
+
+
+PAGE_NUMBER_LISTS = [
+    "/api/v1/accounts",
+    "/api/v1/transfers",
+    "/api/v1/payments",
+    "/api/v1/payments/{payment_id}/events",
+]
+
+
+def resolve(schema, ref_or_schema: dict) -> dict:
+    ref = ref_or_schema.get("$ref")
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else ref_or_schema
+
+
+@pytest.mark.parametrize("path", PAGE_NUMBER_LISTS)
+def test_page_number_lists_are_documented_as_the_pages_they_return(schema, path):
+    operation = schema["paths"][path]["get"]
+    page = resolve(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
+    assert page["type"] == "object"
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert page["properties"]["results"]["type"] == "array"
+    names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert {"page", "page_size"} <= names
+    assert "404" in operation["responses"]  # a page past the last
+
+
+def test_the_statement_is_documented_as_a_cursor_page(schema):
+    operation = schema["paths"]["/api/v1/accounts/{account_id}/entries"]["get"]
+    page = resolve(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
+    assert set(page["properties"]) == {"next", "previous", "results"}
+    assert "cursor" in {p["name"] for p in operation["parameters"]}
+    assert "400" in operation["responses"]  # invalid_cursor
+
+
+def test_operations_that_need_an_idempotency_key_document_400_for_a_missing_one(schema):
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(schema)
+        if any(p["name"] == "Idempotency-Key" and p.get("required") for p in operation.get("parameters", []))
+        and "400" not in operation["responses"]
+    ]
+    assert not missing
+
+
+def test_every_operation_documents_503_with_retry_after(schema):
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(schema)
+        if "Retry-After" not in operation["responses"].get("503", {}).get("headers", {})
+    ]
+    assert not missing
+
+
+def test_the_schema_says_who_may_credit_whom(schema):
+    assert "accepts_external_transfers" in schema["info"]["description"]
+    transfer_create = schema["paths"]["/api/v1/transfers"]["post"]
+    assert "accepts_external_transfers" in transfer_create["description"]
+    assert "patch" in schema["paths"]["/api/v1/accounts/{account_id}"]

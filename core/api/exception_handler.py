@@ -60,7 +60,7 @@ def exception_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
             title=exc.title,
             errors=exc.errors,
             extra=exc.extra,
-        ), headers
+        ), dict(exc.headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

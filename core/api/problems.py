@@ -41,6 +41,9 @@ TITLES: dict[str, str] = {
     "webhook_signature_invalid": "Webhook signature invalid",
     "webhook_signature_expired": "Webhook signature too old",
     "webhook_payload_invalid": "Webhook payload invalid",
+    "webhook_payload_mismatch": "Webhook does not match the payment",
+    "webhook_not_applied": "Webhook not applied; redeliver it",
+    "invalid_cursor": "Invalid pagination cursor",
     "server_error": "Internal server error",
     "service_unavailable": "Service unavailable",
 }

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from .middleware import dependency_unavailable_response
 from .problems import TITLES, problem_body, problem_response
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,10 @@ def _check_cache() -> None:
 
 
 CHECKS = {"database": _check_database, "broker": _check_broker, "cache": _check_cache}
+# What the API cannot serve a request without. The broker and the cache it survives (the outbox and the
+# database are the truth): their outage is "degraded", so a load balancer never drains every instance
+# because Redis blinked.
+REQUIRED = frozenset({"database"})
 
 
 @safe_methods_only
@@ -65,19 +71,20 @@ def readyz(request: HttpRequest) -> HttpResponse:
         try:
             check()
             results[name] = "ok"
-        except Exception as exc:  # any failure means not ready; say which and why
+        except Exception as exc:  # any failure is reported; say which and why
             logger.warning("readiness check %s failed: %s", name, exc)
             results[name] = f"unavailable: {type(exc).__name__}"
     failed = [name for name, result in results.items() if result != "ok"]
-    if failed:
+    required_failed = [name for name in failed if name in REQUIRED]
+    if required_failed:
         body = problem_body(
             code="service_unavailable",
             status=503,
-            detail=f"Not ready: {', '.join(failed)} unreachable.",
+            detail=f"Not ready: {', '.join(required_failed)} unreachable.",
             extra={"checks": results},
         )
-        return problem_response(body)
-    return JsonResponse({"status": "ready", "checks": results})
+        return problem_response(body, {"Retry-After": "5"})
+    return JsonResponse({"status": "degraded" if failed else "ready", "checks": results})
 
 
 @safe_methods_only
@@ -95,6 +102,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called inside Django's exception handling: an outage of a dependency is a 503, not a 500.
+    unavailable = dependency_unavailable_response(sys.exc_info()[1]) if sys.exc_info()[1] else None
+    if unavailable is not None:
+        return unavailable
     return problem_response(
         problem_body(
             code="server_error", status=500, detail="An unexpected error occurred; it has been logged."

@@ -17,6 +17,7 @@ from .accounts import (
     SystemAccount,
     account_create,
     account_status_set,
+    account_update,
     system_account_get,
 )
 from .corrections import transfer_reverse
@@ -31,6 +32,7 @@ __all__ = [
     "SystemAccount",
     "account_create",
     "account_status_set",
+    "account_update",
     "hold_expire_due",
     "hold_post",
     "hold_void",

@@ -42,6 +42,27 @@ def account_create(*, owner: User | None, currency: str, name: str = "") -> Acco
     )
 
 
+def account_update(
+    *, user: User, account_id: UUID, name: str | None = None, accepts_external_transfers: bool | None = None
+) -> Account:
+    """Change what the owner may change on its account: its name, and whether other customers may
+    push transfers into it. Another user's account is not found."""
+    with transaction.atomic():
+        account = locks.accounts_lock([account_id]).get(account_id)
+        if account is None or account.owner_id != user.pk:
+            raise not_found("account", account_id)
+        fields = []
+        if name is not None:
+            account.name = name
+            fields.append("name")
+        if accepts_external_transfers is not None:
+            account.accepts_external_transfers = accepts_external_transfers
+            fields.append("accepts_external_transfers")
+        if fields:
+            account.save(update_fields=fields)
+        return account
+
+
 def system_account_get(*, code: SystemAccount, currency: str) -> Account:
     """The system account `code` in `currency`, created on first use (safe under concurrency)."""
     code = SystemAccount(code)

@@ -101,6 +101,15 @@ def _resolve(
                 raise not_found("account", account_id)
             if account.system_code is not None:
                 raise not_found("account", account_id)
+            if (
+                account_id != source_id
+                and account.owner_id != actor.pk
+                and not account.accepts_external_transfers
+            ):
+                # Another customer's account receives only if its owner opted in. Refused as not found,
+                # like any account the client may not use: an id reveals nothing about an account that
+                # does not accept transfers.
+                raise not_found("account", account_id)
     for account_id in ids:
         if accounts[account_id].currency != currency:
             raise currency_mismatch(accounts[account_id], currency)

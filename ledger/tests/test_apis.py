@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -71,7 +72,10 @@ class TestAccounts:
 
 class TestStatement:
     def test_entries_newest_first_with_running_balance(self, auth_client):
-        account, other = AccountFactory(owner=auth_client.user), AccountFactory()
+        account, other = (
+            AccountFactory(owner=auth_client.user),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(account, 10_000)
         create_transfer(auth_client, account, other, "25.00", key="1", description="groceries")
         create_transfer(auth_client, account, other, "5.50", key="2")
@@ -134,7 +138,10 @@ def test_balance_as_of_an_instant_comes_from_entries(auth_client):
 class TestTransfers:
     @pytest.fixture
     def pair(self, auth_client):
-        source, destination = AccountFactory(owner=auth_client.user), AccountFactory()
+        source, destination = (
+            AccountFactory(owner=auth_client.user),
+            AccountFactory(accepts_external_transfers=True),
+        )
         fund(source, 10_000)
         return source, destination
 
@@ -275,3 +282,66 @@ class TestTransfers:
         # user, key claim, BEGIN, key lock, SAVEPOINT, 4 ledger statements, RELEASE, key update, COMMIT
         with django_assert_num_queries(12):
             assert create_transfer(auth_client, *pair, key="counted").status_code == 201
+
+
+class TestWhoMayCreditWhom:
+    """Pushing money into another customer's account is allowed only into accounts whose owner opted in
+    (accepts_external_transfers, off by default); the receiver never sees the sender's balances."""
+
+    def test_a_transfer_into_another_customers_account_is_not_found_unless_it_opted_in(self, auth_client):
+        source = AccountFactory(owner=auth_client.user)
+        fund(source, 1_000)
+        theirs = AccountFactory()
+        refused = create_transfer(auth_client, source, theirs, "1.00", key="1")
+        assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+        theirs.refresh_from_db()
+        source.refresh_from_db()
+        assert theirs.balance == 0 and source.balance == 1_000
+
+    def test_the_owner_opts_in_through_the_api_and_then_receives(self, auth_client, client_for):
+        source = AccountFactory(owner=auth_client.user)
+        fund(source, 1_000)
+        theirs = AccountFactory()
+        owner = client_for(theirs.owner)
+        opted = owner.patch(
+            f"/api/v1/accounts/{theirs.pk}", {"accepts_external_transfers": True}, format="json"
+        )
+        assert opted.status_code == 200, opted.content
+        assert opted.json()["accepts_external_transfers"] is True
+        sent = create_transfer(auth_client, source, theirs, "2.50", key="2")
+        assert sent.status_code == 201, sent.content
+        theirs.refresh_from_db()
+        assert theirs.balance == 250
+
+    def test_only_the_owner_may_change_the_setting(self, auth_client):
+        theirs = AccountFactory()
+        response = auth_client.patch(
+            f"/api/v1/accounts/{theirs.pk}", {"accepts_external_transfers": True}, format="json"
+        )
+        assert response.status_code == 404
+        theirs.refresh_from_db()
+        assert theirs.accepts_external_transfers is False
+
+    def test_new_accounts_do_not_accept_external_transfers(self, auth_client):
+        response = auth_client.post("/api/v1/accounts", {"currency": "USD"}, format="json")
+        assert response.json()["accepts_external_transfers"] is False
+
+    def test_own_accounts_always_accept_from_each_other(self, auth_client):
+        source = AccountFactory(owner=auth_client.user)
+        fund(source, 1_000)
+        mine = AccountFactory(owner=auth_client.user)
+        assert create_transfer(auth_client, source, mine, "1.00", key="3").status_code == 201
+
+    def test_the_receiver_never_sees_the_senders_balances(self, auth_client, client_for):
+        source = AccountFactory(owner=auth_client.user)
+        fund(source, 123_456)
+        theirs = AccountFactory(accepts_external_transfers=True)
+        transfer = create_transfer(auth_client, source, theirs, "1.00", key="4").json()
+        receiver = client_for(theirs.owner)
+        seen = receiver.get(f"/api/v1/transfers/{transfer['id']}").json()
+        listed = receiver.get("/api/v1/transfers").json()["results"]
+        text = json.dumps([seen, listed])
+        assert "1234.56" not in text and "1233.56" not in text and "balance" not in text
+        assert receiver.get(f"/api/v1/accounts/{source.pk}").status_code == 404
+        assert receiver.get(f"/api/v1/accounts/{source.pk}/entries").status_code == 404
+        assert receiver.get("/api/v1/transfers", {"account": str(source.pk)}).status_code == 404

@@ -29,7 +29,7 @@ def customer_total() -> int:
 
 def test_concurrent_transfers_never_overdraw_the_hot_source():
     hot = AccountFactory()
-    destinations = [AccountFactory() for _ in range(10)]
+    destinations = [AccountFactory(accepts_external_transfers=True) for _ in range(10)]
     fund(hot, 3_000)  # enough for 30 transfers of 1.00
     total_before = customer_total()
 
@@ -57,7 +57,7 @@ def test_concurrent_transfers_never_overdraw_the_hot_source():
 
 
 def test_crossing_transfers_between_two_accounts_do_not_deadlock():
-    a, b = AccountFactory(), AccountFactory()
+    a, b = AccountFactory(accepts_external_transfers=True), AccountFactory(accepts_external_transfers=True)
     fund(a, 10_000)
     fund(b, 10_000)
 
@@ -78,7 +78,7 @@ def test_crossing_transfers_between_two_accounts_do_not_deadlock():
 
 
 def test_concurrent_holds_and_posts_keep_the_reservation_exact():
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 5_000)
     holds = [
         services.transfer_create(

@@ -20,7 +20,7 @@ from ledger.tests.factories import AccountFactory, fund
 
 @pytest.fixture
 def accounts(user):
-    source, destination = AccountFactory(owner=user), AccountFactory()
+    source, destination = AccountFactory(owner=user), AccountFactory(accepts_external_transfers=True)
     fund(source, 10_000)
     return source, destination
 

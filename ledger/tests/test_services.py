@@ -19,7 +19,7 @@ def refresh(*objects):
 
 
 def test_transfer_moves_money_and_writes_balanced_entries():
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 10_000)
     transfer = services.transfer_create(
         source_id=source.pk,
@@ -42,7 +42,7 @@ def test_transfer_moves_money_and_writes_balanced_entries():
 
 @pytest.mark.django_db(transaction=True)
 def test_transfer_uses_a_fixed_number_of_queries(django_assert_num_queries):
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 10_000)
     # BEGIN, lock both accounts, insert the transfer, insert its entries, update both accounts, COMMIT
     with django_assert_num_queries(6):
@@ -52,7 +52,7 @@ def test_transfer_uses_a_fixed_number_of_queries(django_assert_num_queries):
 
 
 def test_transfer_refuses_more_than_the_available_balance():
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 1_000)
     with pytest.raises(LedgerError) as excinfo:
         services.transfer_create(
@@ -68,7 +68,7 @@ def test_transfer_refuses_more_than_the_available_balance():
 
 
 def test_transfer_refuses_a_currency_mismatch():
-    source, destination = AccountFactory(), AccountFactory(currency="EUR")
+    source, destination = AccountFactory(), AccountFactory(currency="EUR", accepts_external_transfers=True)
     fund(source, 1_000)
     with pytest.raises(LedgerError) as excinfo:
         services.transfer_create(
@@ -88,7 +88,7 @@ def test_transfer_refuses_the_same_account():
 
 @pytest.mark.parametrize("frozen", ["source", "destination"])
 def test_transfer_refuses_an_inactive_account(frozen):
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 1_000)
     services.account_status_set(
         account_id=(source if frozen == "source" else destination).pk, status=AccountStatus.FROZEN
@@ -101,7 +101,7 @@ def test_transfer_refuses_an_inactive_account(frozen):
 
 
 def test_transfer_out_of_another_users_account_is_not_found():
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 1_000)
     with pytest.raises(LedgerError) as excinfo:
         services.transfer_create(
@@ -145,7 +145,7 @@ def test_split_transfer_credits_several_accounts_from_one_debit():
 
 class TestHolds:
     def hold(self, amount=3_000, funded=10_000, **kwargs):
-        source, destination = AccountFactory(), AccountFactory()
+        source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
         fund(source, funded)
         hold = services.transfer_create(
             source_id=source.pk,
@@ -250,7 +250,7 @@ def _post_later(hold):
 
 
 def test_reversal_negates_every_entry_and_only_once():
-    source, destination = AccountFactory(), AccountFactory()
+    source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 5_000)
     transfer = services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=2_000, currency="USD"
@@ -265,7 +265,11 @@ def test_reversal_negates_every_entry_and_only_once():
 
 
 def test_reversal_refuses_to_overdraw_the_account_that_received_the_money():
-    source, destination, third = AccountFactory(), AccountFactory(), AccountFactory()
+    source, destination, third = (
+        AccountFactory(),
+        AccountFactory(accepts_external_transfers=True),
+        AccountFactory(accepts_external_transfers=True),
+    )
     fund(source, 5_000)
     transfer = services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=2_000, currency="USD"
@@ -282,3 +286,28 @@ def test_a_closed_account_needs_a_zero_balance():
     with pytest.raises(LedgerError) as excinfo:
         services.account_status_set(account_id=account.pk, status=AccountStatus.CLOSED)
     assert excinfo.value.code == "invalid_state"
+
+
+def test_a_client_credits_another_customers_account_only_if_it_accepts_external_transfers():
+    source, destination = AccountFactory(), AccountFactory()
+    fund(source, 1_000)
+    kwargs = {"source_id": source.pk, "destination_id": destination.pk, "amount": 10, "currency": "USD"}
+    with pytest.raises(LedgerError) as refused:
+        services.transfer_create(**kwargs, actor=source.owner)
+    assert refused.value.code == "not_found" and refused.value.status == 404
+    services.transfer_create(**kwargs)  # the platform itself (actor None) is not bound by the opt-in
+    services.account_update(
+        user=destination.owner, account_id=destination.pk, accepts_external_transfers=True
+    )
+    services.transfer_create(**kwargs, actor=source.owner)
+    destination.refresh_from_db()
+    assert destination.balance == 20
+
+
+def test_only_the_owner_updates_an_account():
+    account = AccountFactory()
+    with pytest.raises(LedgerError) as refused:
+        services.account_update(user=UserFactory(), account_id=account.pk, accepts_external_transfers=True)
+    assert refused.value.code == "not_found"
+    account.refresh_from_db()
+    assert account.accepts_external_transfers is False

@@ -89,9 +89,13 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+<<<<<<< HEAD
     "csp.middleware.CSPMiddleware",
     # Last: it turns a locked-out admin login into the lockout response.
     "axes.middleware.AxesMiddleware",
+=======
+    "core.api.middleware.DependencyUnavailableMiddleware",
+>>>>>>> main
 ]
 
 ROOT_URLCONF = "ledgerpay.urls"
@@ -268,7 +272,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Payments back end with a double-entry ledger. Amounts are decimal strings with exactly the "
         "currency's minor digits. Errors are RFC 9457 problem details. Money-moving POSTs need an "
-        "Idempotency-Key header."
+        "Idempotency-Key header. Who may credit whom: a client moves money out of its own accounts only, "
+        "into its own accounts or into another customer's account whose owner opted in "
+        "(accepts_external_transfers, off by default, set with PATCH /accounts/{id}); any other "
+        "destination is 404 not_found. A receiver sees the transfer, never the sender's balances. "
+        "Any operation answers 503 service_unavailable, with Retry-After, while a dependency is down."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -276,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.document_service_unavailable",
+    ],
 }
 
 # --- Back office: staff login lockout, content security policy ---------------
