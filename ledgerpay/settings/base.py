@@ -89,13 +89,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-<<<<<<< HEAD
+    "core.api.middleware.DependencyUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last: it turns a locked-out admin login into the lockout response.
     "axes.middleware.AxesMiddleware",
-=======
-    "core.api.middleware.DependencyUnavailableMiddleware",
->>>>>>> main
 ]
 
 ROOT_URLCONF = "ledgerpay.urls"
