@@ -76,11 +76,5 @@ def open_discrepancies_by_class() -> list[tuple[str, int]]:
     if not apps.is_installed("reconciliation"):
         return []
     discrepancy = apps.get_model("reconciliation", "Discrepancy")
-    class_field = "discrepancy_class" if hasattr(discrepancy, "discrepancy_class") else "kind"
-    rows = (
-        discrepancy.objects.filter(status="open")
-        .values(class_field)
-        .annotate(count=Count("pk"))
-        .order_by(class_field)
-    )
-    return [(r[class_field], r["count"]) for r in rows]
+    rows = discrepancy.objects.filter(status="open").values("cls").annotate(count=Count("pk")).order_by("cls")
+    return [(r["cls"], r["count"]) for r in rows]
