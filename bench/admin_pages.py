@@ -31,12 +31,12 @@ SET session_replication_role = replica;  -- the seed writes history directly: tr
 INSERT INTO accounts_user (email, password, is_active, is_staff, is_superuser, date_joined)
 SELECT 'customer-' || g || '@bench.invalid', '!', true, false, false, now() FROM generate_series(1, %(customers)s) g;
 INSERT INTO ledger_account (id, owner_id, name, currency, kind, status, allow_negative, system_code, balance,
-                            pending_debits, pending_credits, version, created_at)
-SELECT gen_random_uuid(), u.id, 'Customer ' || u.id, 'USD', 'liability', 'active', false, NULL, 0, 0, 0, 0, now()
+                            pending_debits, pending_credits, version, created_at, accepts_external_transfers)
+SELECT gen_random_uuid(), u.id, 'Customer ' || u.id, 'USD', 'liability', 'active', false, NULL, 0, 0, 0, 0, now(), false
   FROM accounts_user u WHERE u.email LIKE 'customer-%%';
 INSERT INTO ledger_account (id, owner_id, name, currency, kind, status, allow_negative, system_code, balance,
-                            pending_debits, pending_credits, version, created_at)
-VALUES (gen_random_uuid(), NULL, 'World', 'USD', 'asset', 'active', true, 'bench_world', 0, 0, 0, 0, now());
+                            pending_debits, pending_credits, version, created_at, accepts_external_transfers)
+VALUES (gen_random_uuid(), NULL, 'World', 'USD', 'asset', 'active', true, 'bench_world', 0, 0, 0, 0, now(), false);
 CREATE TEMP TABLE bench_accounts AS
 SELECT row_number() OVER (ORDER BY id) AS n, id, owner_id FROM ledger_account WHERE owner_id IS NOT NULL;
 CREATE UNIQUE INDEX ON bench_accounts (n);
