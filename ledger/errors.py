@@ -33,3 +33,22 @@ def account_inactive(account) -> LedgerError:
 
 def not_found(what: str, ident) -> LedgerError:
     return LedgerError("not_found", f"No {what} {ident}.", status=404)
+
+
+def self_approval() -> LedgerError:
+    return LedgerError(
+        "self_approval", "An adjustment must be decided by someone other than its proposer.", status=403
+    )
+
+
+def not_an_approver(user) -> LedgerError:
+    return LedgerError("not_an_approver", f"User {user.pk} is not in the finance_approver group.", status=403)
+
+
+def adjustment_already_decided(adjustment) -> LedgerError:
+    return LedgerError(
+        "adjustment_already_decided",
+        f"Adjustment {adjustment.pk} is already {adjustment.status}.",
+        status=409,
+        extra={"adjustment": str(adjustment.pk), "status": adjustment.status},
+    )

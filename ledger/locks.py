@@ -10,7 +10,7 @@ from uuid import UUID
 
 from core.locks import row_lock, rows_lock
 
-from .models import Account, Transfer
+from .models import Account, Adjustment, Transfer
 
 
 def accounts_lock(ids: Iterable[UUID]) -> dict[UUID, Account]:
@@ -24,3 +24,8 @@ def transfer_lock(transfer_id: UUID) -> Transfer | None:
 def transfers_lock_skip_locked(ids: Iterable[UUID]) -> list[Transfer]:
     """Lock the transfers nobody else holds (for background sweeps), in id order."""
     return rows_lock(Transfer.objects.all(), ids, skip_locked=True)
+
+
+def adjustment_lock(adjustment_id: UUID) -> Adjustment | None:
+    """An adjustment is locked before the accounts its approval posts to."""
+    return row_lock(Adjustment.objects.all(), adjustment_id)

@@ -185,10 +185,12 @@ class Transfer(models.Model):
                 | Q(posted_amount__isnull=False, posted_at__isnull=False),
                 name="ledger_transfer_posted_has_amount",
             ),
-            # A payment is captured, and a refund taken, into the ledger once: their cause is unique.
+            # A payment is captured, a refund taken, a payout settled and an adjustment approved into the
+            # ledger once: their cause is unique.
             models.UniqueConstraint(
                 fields=["kind", "cause"],
-                condition=Q(kind__in=["payment_capture", "refund"]) & ~Q(cause=""),
+                condition=Q(kind__in=["payment_capture", "refund", "settlement", "adjustment"])
+                & ~Q(cause=""),
                 name="ledger_transfer_one_posting_per_cause",
             ),
         ]
@@ -229,3 +231,86 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} {self.currency} on {self.account_id}"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Adjustment(models.Model):
+    """A ledger correction under four eyes: one person proposes it, another approves or rejects it.
+
+    Approval posts exactly one transfer of kind adjustment (debit `debit_account`, credit
+    `credit_account`); rejection posts nothing. The constraints below and the guard trigger in
+    migrations/sql/ keep a decision final and the decider different from the proposer, whatever
+    code writes the row.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=255)
+    cause = models.CharField(max_length=100, blank=True, help_text="What it corrects, e.g. discrepancy:<id>.")
+    status = models.CharField(
+        max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjustments_proposed"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adjustments_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_adjustment_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(debit_account=F("credit_account")), name="ledger_adjustment_two_accounts"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="ledger_adjustment_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status=AdjustmentStatus.PROPOSED,
+                    decided_by__isnull=True,
+                    decided_at__isnull=True,
+                    transfer__isnull=True,
+                )
+                | Q(
+                    status=AdjustmentStatus.APPROVED,
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                    transfer__isnull=False,
+                )
+                | Q(
+                    status=AdjustmentStatus.REJECTED,
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                    transfer__isnull=True,
+                ),
+                name="ledger_adjustment_status_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "proposed_at"], name="ledger_adjustment_status"),
+            models.Index(fields=["cause"], name="ledger_adjustment_cause"),
+        ]
+
+    def __str__(self) -> str:
+        return f"adjustment {self.id} ({self.status})"

@@ -9,7 +9,7 @@ an API request, the payment a capture belongs to); nested in a caller's
 transaction they run in a savepoint, so a refusal leaves the caller's work intact.
 
 The package is split the way the ledger's writes divide: accounts, postings (the one place
-that writes entries), holds and corrections. Callers import from `ledger.services`.
+that writes entries), holds, corrections and adjustments (four-eyes corrections). Callers import from `ledger.services`.
 """
 
 from .accounts import (
@@ -20,9 +20,17 @@ from .accounts import (
     account_update,
     system_account_get,
 )
+from .adjustments import adjustment_approve, adjustment_propose, adjustment_reject
 from .corrections import transfer_reverse
 from .holds import hold_expire_due, hold_post, hold_void
-from .postings import DEFAULT_HOLD_DURATION, MAX_HOLD_DURATION, Leg, transfer_create, transfer_split_create
+from .postings import (
+    DEFAULT_HOLD_DURATION,
+    MAX_HOLD_DURATION,
+    Leg,
+    transfer_create,
+    transfer_legs_create,
+    transfer_split_create,
+)
 
 __all__ = [
     "DEFAULT_HOLD_DURATION",
@@ -33,11 +41,15 @@ __all__ = [
     "account_create",
     "account_status_set",
     "account_update",
+    "adjustment_approve",
+    "adjustment_propose",
+    "adjustment_reject",
     "hold_expire_due",
     "hold_post",
     "hold_void",
     "system_account_get",
     "transfer_create",
+    "transfer_legs_create",
     "transfer_reverse",
     "transfer_split_create",
 ]
