@@ -111,3 +111,56 @@ def test_finance_follows_a_payment_to_its_transfer_and_statement(
     walk.shot("transfers-list")
     assert walk.violations == []
     assert len(list(folder.glob("*.png"))) == walk.shots
+
+
+def test_finance_proposes_an_adjustment_an_approver_approves_it_and_the_statement_shows_it(
+    request, live_server, staff, captured_payment, browser, allow_playwright_loop
+):
+    from ledger import services as ledger
+    from ledger.models import Adjustment, AdjustmentStatus, TransferKind
+
+    suspense = ledger.system_account_get(code=ledger.SystemAccount.SUSPENSE, currency="USD")
+    customer = captured_payment.account
+    folder = screenshots_dir(request.node.name)
+
+    finance = Walk(browser, live_server.url, folder, "finance")
+    finance.login("finance@bo.test")
+    page = finance.page
+    page.goto(f"{live_server.url}/admin/ledger/adjustment/add/")
+    page.fill("#id_debit_account", str(suspense.pk))
+    page.fill("#id_credit_account", str(customer.pk))
+    page.fill("#id_amount_text", "3.21")
+    page.fill("#id_currency", "USD")
+    page.fill("#id_reason", "Goodwill credit for a late refund")
+    finance.shot("propose-form")
+    page.click("input[name=_continue]")  # "Save and view": on to the proposal's page
+    page.wait_for_selector(".field-reason >> text=Goodwill credit for a late refund")
+    finance.shot("proposed")
+    adjustment = Adjustment.objects.get()
+    assert adjustment.status == AdjustmentStatus.PROPOSED
+    assert not page.is_visible("text=Approve")  # finance proposes, never approves
+
+    approver = Walk(browser, live_server.url, folder, "approver")
+    approver.login("approver@bo.test")
+    page = approver.page
+    page.goto(f"{live_server.url}/admin/ledger/adjustment/{adjustment.pk}/change/")
+    approver.shot("proposal")
+    page.click("button:has-text('Approve')")
+    page.wait_for_selector("#id_note")
+    page.fill("#id_note", "Agreed with the customer")
+    approver.shot("approve-note")
+    page.click("#confirm-approve")
+    page.wait_for_selector("text=Adjustment approved.")
+    approver.shot("approved")
+    adjustment.refresh_from_db()
+    assert (
+        adjustment.status == AdjustmentStatus.APPROVED and adjustment.transfer.kind == TransferKind.ADJUSTMENT
+    )
+
+    page = finance.page
+    page.goto(f"{live_server.url}/admin/ledger/account/{customer.pk}/change/")
+    page.wait_for_selector("#statement")
+    statement = page.inner_text("#statement")
+    assert "adjustment" in statement and "3.21" in statement
+    finance.shot("statement-with-adjustment")
+    assert finance.violations == [] and approver.violations == []
