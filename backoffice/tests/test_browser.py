@@ -37,10 +37,10 @@ class Walk:
         )
 
     def shot(self, name: str) -> None:
+        """Numbered across every walk of the test, so the folder reads in the order things happened."""
         self.shots += 1
-        self.page.screenshot(
-            path=str(self.folder / f"{self.shots:02d}-{self.who}-{name}.png"), full_page=True
-        )
+        number = len(list(self.folder.glob("*.png"))) + 1
+        self.page.screenshot(path=str(self.folder / f"{number:02d}-{self.who}-{name}.png"), full_page=True)
 
     def login(self, email: str) -> None:
         self.page.goto(f"{self.base_url}/admin/login/")
@@ -110,7 +110,7 @@ def test_finance_follows_a_payment_to_its_transfer_and_statement(
     )  # the date-range filter's inline script runs under the CSP nonce
     walk.shot("transfers-list")
     assert walk.violations == []
-    assert len(list(folder.glob("*.png"))) == walk.shots
+    assert len(list(folder.glob("*.png"))) == walk.shots  # one screenshot per page visited
 
 
 def test_finance_proposes_an_adjustment_an_approver_approves_it_and_the_statement_shows_it(
