@@ -123,6 +123,35 @@ class AccountAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_select_related = ("owner",)
     personal_fields = ("owner",)
     change_form_template = "admin/ledger/account/change_form.html"
+    fields = (
+        "id",
+        "name",
+        "owner",
+        "system_code",
+        "currency",
+        "kind",
+        "status",
+        "allow_negative",
+        "accepts_external_transfers",
+        "balance_shown",
+        "pending_debits_shown",
+        "pending_credits_shown",
+        "version",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="balance")
+    def balance_shown(self, account: Account) -> str:
+        return f"{format_amount(account.balance, account.currency)} {account.currency}"
+
+    @admin.display(description="pending debits")
+    def pending_debits_shown(self, account: Account) -> str:
+        return f"{format_amount(account.pending_debits, account.currency)} {account.currency}"
+
+    @admin.display(description="pending credits")
+    def pending_credits_shown(self, account: Account) -> str:
+        return f"{format_amount(account.pending_credits, account.currency)} {account.currency}"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Account], search_term: str
