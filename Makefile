@@ -17,10 +17,11 @@ run: bootstrap  ## like production: gunicorn, DEBUG off; + worker, beat, relay, 
 dev: bootstrap  ## the developer variant of `make run`: runserver with autoreload, DEBUG on
 	$(BIN)/python -m ledgerpay.stack --dev
 
-test: bootstrap chromium  ## lint, migrations check and the whole test suite against real PostgreSQL, RabbitMQ and Redis
+test: bootstrap chromium  ## lint, types (mypy), migrations check and the whole test suite against real PostgreSQL, RabbitMQ and Redis
 	@mkdir -p .data && ($(GIT_STATUS) || true) > .data/git-status-before
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(WITH_DATABASE) DJANGO_SETTINGS_MODULE=ledgerpay.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(WITH_DATABASE) $(BIN)/pytest
 	@# The run must leave the tree as it found it: no new or changed file that git would see.

@@ -2,8 +2,10 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -27,9 +29,9 @@ class PublicApi(APIView):
     """No authentication needed; failures still answer 401 with a Bearer challenge, never 403."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
-    def get_authenticate_header(self, request):
+    def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
@@ -40,7 +42,7 @@ class RegisterApi(PublicApi):
         tags=["auth"],
         summary="Register a client user",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)
@@ -54,10 +56,10 @@ class TokenObtainApi(PublicApi):
         tags=["auth"],
         summary="Log in: obtain an access and refresh token pair",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         throttle = LoginFailureThrottle()
         if not throttle.allow_request(request, self):
-            self.throttled(request, throttle.wait())
+            raise Throttled(throttle.wait())
         serializer = TokenObtainPairSerializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
@@ -74,7 +76,7 @@ class TokenRefreshApi(PublicApi):
         tags=["auth"],
         summary="Rotate a refresh token: a new pair, the old refresh is blacklisted",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = TokenRefreshSerializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
@@ -90,7 +92,7 @@ class LogoutApi(PublicApi):
         tags=["auth"],
         summary="Log out: blacklist a refresh token",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = LogoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

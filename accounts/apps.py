@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Identity and access"
 
-    def ready(self):
+    def ready(self) -> None:
         from .permissions import staff_group_permissions_sync
 
         post_migrate.connect(

@@ -21,7 +21,7 @@ EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def staff_group_permissions_sync(**kwargs) -> None:
+def staff_group_permissions_sync(**kwargs: object) -> None:
     """Every staff group views the money apps read-only; approvers and operators get their extras."""
     view = Permission.objects.filter(
         content_type__app_label__in=BACK_OFFICE_APPS, codename__startswith="view_"

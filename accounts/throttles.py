@@ -6,7 +6,9 @@ login: the API survives a cache outage, and passwords are still checked.
 
 import logging
 
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +20,16 @@ class LoginFailureThrottle(SimpleRateThrottle):
     """
 
     scope = "login_failures"
+    # Set by SimpleRateThrottle from the rate (read only when a rate is configured); not in the stubs.
+    num_requests: int
+    duration: int
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         data = getattr(request, "data", None)
         email = str(data.get("email", "")).strip().lower() if isinstance(data, dict) else ""
         return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{email}"}
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
@@ -38,7 +43,7 @@ class LoginFailureThrottle(SimpleRateThrottle):
             self.history.pop()
         return len(self.history) < self.num_requests
 
-    def record_failure(self, request, view) -> None:
+    def record_failure(self, request: Request, view: APIView) -> None:
         self.allow_request(request, view)
         self.history.insert(0, self.now)
         try:

@@ -147,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
                 currency="USD",
                 actor=user,
             )
-        JSONRenderer().render(TransferOutputSerializer(transfer_holder["t"]).data)
+        posting = transfer_holder["t"]
+        JSONRenderer().render(
+            TransferOutputSerializer(posting.transfer, context={"entries": posting.entries}).data
+        )
 
     def idempotency_only():
         idempotency.idempotent_run(

@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import psycopg.errors
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
@@ -174,9 +176,10 @@ def idempotent_run(
             if record.fingerprint != fingerprint:
                 raise _reused()
             if record.status == IdempotencyKey.Status.COMPLETED:
+                # A completed key holds its response: both are written by the one save() below.
                 return StoredResponse(
-                    record.response_status,
-                    bytes(record.response_body),
+                    cast(int, record.response_status),
+                    bytes(cast(bytes, record.response_body)),
                     record.response_content_type,
                     replayed=True,
                 )
@@ -241,12 +244,16 @@ def idempotency_key_purge(*, now: datetime | None = None) -> int:
 def idempotent_response(request: Request, operation: Callable[[], tuple[int, object]]) -> HttpResponse:
     """For API views: the Idempotency-Key header checked, the operation run once, the response replayable."""
     key = idempotency_key_validate(request.headers.get(HEADER))
-    fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):  # the views' IsAuthenticated has already refused these
+        raise NotAuthenticated()
+    method = request.method or ""
+    fingerprint = request_fingerprint(method=method, path=request.path, data=request.data)
     stored = idempotent_run(
-        user=request.user,
+        user=user,
         key=key,
         fingerprint=fingerprint,
-        method=request.method,
+        method=method,
         path=request.path,
         operation=operation,
     )

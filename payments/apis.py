@@ -1,11 +1,16 @@
 """Payments endpoints: create, capture, cancel, refund (each 202 Accepted and idempotent), read, webhooks."""
 
+from uuid import UUID
+
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import AuthenticatedRequest
 from core.api.pagination import PageNumberPagination
 from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, PAGE_PARAMETERS, problem_responses
 from core.idempotency import idempotent_response
@@ -34,7 +39,7 @@ class PaymentListCreateApi(APIView):
         tags=["payments"],
         summary="Your payments, newest first",
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = PaymentListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         paginator = self.pagination_class()
@@ -50,12 +55,12 @@ class PaymentListCreateApi(APIView):
         tags=["payments"],
         summary="Take a card payment that funds one of your accounts (202, processing)",
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         serializer = PaymentCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def create():
+        def create() -> tuple[int, object]:
             payment = services.payment_create(
                 user=request.user,
                 account_id=data["account"],
@@ -78,7 +83,7 @@ class PaymentDetailApi(APIView):
         tags=["payments"],
         summary="A payment",
     )
-    def get(self, request, payment_id):
+    def get(self, request: AuthenticatedRequest, payment_id: UUID) -> Response:
         return Response(
             PaymentOutputSerializer(selectors.payment_get(user=request.user, payment_id=payment_id)).data
         )
@@ -94,7 +99,7 @@ class PaymentEventsApi(APIView):
         tags=["payments"],
         summary="The payment's timeline, oldest first",
     )
-    def get(self, request, payment_id):
+    def get(self, request: AuthenticatedRequest, payment_id: UUID) -> Response:
         payment = selectors.payment_get(user=request.user, payment_id=payment_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.payment_events(payment=payment), request, view=self)
@@ -109,11 +114,11 @@ class PaymentCaptureApi(APIView):
         tags=["payments"],
         summary="Capture an authorized payment, fully or partly (the rest is released)",
     )
-    def post(self, request, payment_id):
+    def post(self, request: AuthenticatedRequest, payment_id: UUID) -> HttpResponse:
         serializer = OptionalAmountInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        def capture():
+        def capture() -> tuple[int, object]:
             payment = selectors.payment_get(user=request.user, payment_id=payment_id)
             amount = optional_amount(serializer, payment.currency)
             payment = services.payment_capture_request(
@@ -132,8 +137,8 @@ class PaymentCancelApi(APIView):
         tags=["payments"],
         summary="Cancel an authorized payment: release the authorization",
     )
-    def post(self, request, payment_id):
-        def cancel():
+    def post(self, request: AuthenticatedRequest, payment_id: UUID) -> HttpResponse:
+        def cancel() -> tuple[int, object]:
             payment = services.payment_cancel_request(user=request.user, payment_id=payment_id)
             return ACCEPTED, PaymentOutputSerializer(payment).data
 
@@ -148,11 +153,11 @@ class PaymentRefundApi(APIView):
         tags=["payments"],
         summary="Refund a payment, fully or partly; never beyond what was captured",
     )
-    def post(self, request, payment_id):
+    def post(self, request: AuthenticatedRequest, payment_id: UUID) -> HttpResponse:
         serializer = OptionalAmountInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        def refund():
+        def refund() -> tuple[int, object]:
             payment = selectors.payment_get(user=request.user, payment_id=payment_id)
             amount = optional_amount(serializer, payment.currency)
             created = services.refund_create(user=request.user, payment_id=payment_id, amount=amount)
@@ -186,6 +191,6 @@ class WebhookApi(APIView):
         tags=["webhooks"],
         summary="Receive a signed provider webhook",
     )
-    def post(self, request, provider):
+    def post(self, request: Request, provider: str) -> Response:
         outcome = services.webhook_receive(provider=provider, payload=request.body, headers=request.headers)
         return Response({"outcome": outcome}, status=status.HTTP_200_OK)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pybreaker
 from django.conf import settings
 
 from .providers import ProviderError, ProviderUnavailable
 
+_T = TypeVar("_T")
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _lock = threading.Lock()
 
@@ -24,7 +27,7 @@ def _not_a_provider_outage(exc: BaseException) -> bool:
     return not (isinstance(exc, ProviderError) and exc.transient)
 
 
-def _storage(name: str):
+def _storage(name: str) -> pybreaker.CircuitBreakerStorage:
     if settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
         from django_redis import get_redis_connection
 
@@ -60,7 +63,7 @@ def breaker_is_open(name: str) -> bool:
     return time.time() - opened_at.timestamp() < breaker.reset_timeout
 
 
-def provider_call(name: str, call):
+def provider_call(name: str, call: Callable[[], _T]) -> _T:
     """Run call() through the provider's breaker; an open breaker is a transient ProviderUnavailable."""
     try:
         return breaker_for(name).call(call)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -108,7 +109,7 @@ def outbox_relay_once(*, batch_size: int = 100) -> int:
     return published
 
 
-def outbox_relay_run(*, poll_seconds: float, stop=lambda: False) -> None:
+def outbox_relay_run(*, poll_seconds: float, stop: Callable[[], bool] = lambda: False) -> None:
     """The relay loop of `manage.py run_outbox_relay`."""
     while not stop():
         try:

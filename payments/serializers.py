@@ -1,11 +1,13 @@
 """Input and output shapes of the payments API."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.fields import AmountInField, CurrencyField, MoneyOutField, amount_to_minor
 
-from .models import CaptureMethod, PaymentStatus
+from .models import CaptureMethod, Payment, PaymentStatus
 
 
 class PaymentCreateInputSerializer(serializers.Serializer):
@@ -22,12 +24,12 @@ class PaymentCreateInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=500), required=False, default=dict
     )
 
-    def validate_metadata(self, value):
+    def validate_metadata(self, value: dict[str, str]) -> dict[str, str]:
         if len(value) > 20 or any(len(key) > 40 for key in value):
             raise serializers.ValidationError("At most 20 keys of at most 40 characters.")
         return value
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return amount_to_minor(attrs, currency=attrs["currency"])
 
 
@@ -68,14 +70,14 @@ class PaymentOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     @extend_schema_field(RefundOutputSerializer(many=True))
-    def get_refunds(self, payment):
+    def get_refunds(self, payment: Payment) -> object:
         return RefundOutputSerializer(payment.refunds.all(), many=True).data
 
 
 class PaymentEventOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     type = serializers.CharField()
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # a declared field, not Serializer.data
     request_id = serializers.CharField()
     correlation_id = serializers.CharField()
     causation_id = serializers.CharField()

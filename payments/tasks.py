@@ -7,6 +7,9 @@ reject_on_worker_lost means a worker killed mid-call leaves the message to be
 redelivered, and the services make the redelivery harmless.
 """
 
+from typing import Any
+
+from billiard.einfo import ExceptionInfo
 from celery import Task, shared_task
 from django.conf import settings
 
@@ -25,7 +28,14 @@ class ProviderTask(Task):
     acks_late = True
     reject_on_worker_lost = True
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
+    def on_failure(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: ExceptionInfo,
+    ) -> None:
         services.dead_letter_record(
             task=self.name,
             kwargs=kwargs,
@@ -36,27 +46,27 @@ class ProviderTask(Task):
 
 
 @shared_task(bind=True, base=ProviderTask, name=PaymentTask.AUTHORIZE.value)
-def provider_authorize(self, payment_id: str) -> None:
+def provider_authorize(self: ProviderTask, payment_id: str) -> None:
     services.payment_authorize(payment_id=payment_id, message_id=self.request.id or "")
 
 
 @shared_task(bind=True, base=ProviderTask, name=PaymentTask.CAPTURE.value)
-def provider_capture(self, payment_id: str) -> None:
+def provider_capture(self: ProviderTask, payment_id: str) -> None:
     services.payment_capture(payment_id=payment_id, message_id=self.request.id or "")
 
 
 @shared_task(bind=True, base=ProviderTask, name=PaymentTask.CANCEL.value)
-def provider_cancel(self, payment_id: str) -> None:
+def provider_cancel(self: ProviderTask, payment_id: str) -> None:
     services.payment_cancel(payment_id=payment_id, message_id=self.request.id or "")
 
 
 @shared_task(bind=True, base=ProviderTask, name=PaymentTask.REFUND.value)
-def provider_refund(self, payment_id: str, refund_id: str) -> None:
+def provider_refund(self: ProviderTask, payment_id: str, refund_id: str) -> None:
     services.refund_execute(payment_id=payment_id, refund_id=refund_id, message_id=self.request.id or "")
 
 
 @shared_task(name=PAYMENTS_RECOVER_STUCK, ignore_result=True)
-def payments_recover_stuck() -> dict:
+def payments_recover_stuck() -> dict[str, int]:
     return services.payments_recover_stuck()
 
 

@@ -47,7 +47,7 @@ class ChargeRules(Store):
             raise Unavailable(f"The card network is unavailable (attempt {failures + 1}), try again.")
 
         now = self.clock()
-        charge = {
+        charge: dict[str, Any] = {
             "id": new_id("ch"),
             "idempotency_key": key,
             "amount": amount,

@@ -181,8 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as exc:
             self._send(exc.reply())
             return
-        matched = [(r, r.regex.match(url.path)) for r in ROUTES]
-        matched = [(r, m) for r, m in matched if m]
+        candidates = [(r, r.regex.match(url.path)) for r in ROUTES]
+        matched = [(r, m) for r, m in candidates if m]
         route_match = next(((r, m) for r, m in matched if r.method == method), None)
         if route_match is None:
             reply = (
@@ -356,7 +356,7 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        host = self.httpd.server_address[0]
+        host = str(self.httpd.server_address[0])
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:

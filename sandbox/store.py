@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from .config import SandboxConfig, _integer
 
@@ -175,6 +175,10 @@ def _unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
         raise ApiError(400, "parameter_unknown", f"Unknown parameters: {', '.join(sorted(unknown))}.")
 
 
+@overload
+def _amount(body: dict[str, Any], name: str, *, required: Literal[True]) -> int: ...
+@overload
+def _amount(body: dict[str, Any], name: str, *, required: bool) -> int | None: ...
 def _amount(body: dict[str, Any], name: str, *, required: bool) -> int | None:
     if body.get(name) is None:
         if required:
@@ -392,7 +396,7 @@ class Store:
             return self.charge_json(self._charge_row(charge_id))
 
     def list_charges(self, *, idempotency_key: str | None = None, reference: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM charges WHERE 1 = 1", []
+        sql, args = "SELECT * FROM charges WHERE 1 = 1", list[object]()
         if idempotency_key is not None:
             sql, args = sql + " AND idempotency_key = ?", [*args, idempotency_key]
         if reference is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -29,11 +30,11 @@ _DRF_CODES = {
 }
 
 
-def _flatten(detail) -> dict[str, list[str]]:
+def _flatten(detail: object) -> dict[str, list[str]]:
     """DRF's nested error detail → {field: [messages]}, nested fields joined with dots."""
     errors: dict[str, list[str]] = {}
 
-    def walk(prefix: str, value) -> None:
+    def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), sub)
@@ -49,6 +50,10 @@ def _flatten(detail) -> dict[str, list[str]]:
     return errors
 
 
+@overload
+def exception_problem(exc: ApiError) -> tuple[dict, dict[str, str]]: ...
+@overload
+def exception_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None: ...
 def exception_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
     """The problem body and extra headers for an exception, or None for an unexpected one."""
     headers: dict[str, str] = {}
@@ -84,15 +89,16 @@ def exception_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
         code = getattr(exc.detail, "code", None) or exc.default_code
     if code == "authentication_failed" and getattr(exc, "default_code", "") == "token_not_valid":
         code = "token_not_valid"
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait) + 1)
+    wait = getattr(exc, "wait", None)  # Throttled's seconds to wait (set by DRF; not in its stubs)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        headers["Retry-After"] = str(int(wait) + 1)
     auth_header = getattr(exc, "auth_header", None)
     if auth_header:
         headers["WWW-Authenticate"] = auth_header
     return problem_body(code=str(code), status=exc.status_code, detail=detail, errors=errors), headers
 
 
-def problem_exception_handler(exc: Exception, context) -> Response | None:
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     result = exception_problem(exc)
     if result is None:
         return None  # unexpected: Django's 500 handler answers with a problem and logs it

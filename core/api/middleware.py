@@ -21,10 +21,10 @@ _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}", re.ASCII)
 
 
 class RequestIdSanitizerMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.META.get("HTTP_X_REQUEST_ID")
         if incoming is not None and not _ACCEPTABLE.fullmatch(incoming):
             del request.META["HTTP_X_REQUEST_ID"]  # django-guid then generates a fresh one

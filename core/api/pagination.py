@@ -1,5 +1,8 @@
 """Pagination classes shared by every list endpoint."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import pagination
@@ -39,7 +42,9 @@ class NewestFirstCursorPagination(pagination.CursorPagination):
         except NotFound as exc:
             raise self._invalid_cursor() from exc
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: APIView | None = None) -> list:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError) as exc:

@@ -3,14 +3,16 @@ text PostgreSQL cannot store (NUL, lone surrogates) anywhere in the document, ke
 
 import codecs
 import json
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import IO, Any, NoReturn
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
 
-def _reject_constant(value: str):
+def _reject_constant(value: str) -> NoReturn:
     raise ValueError(f"{value} is not valid JSON")
 
 
@@ -41,7 +43,9 @@ def unstorable_text_paths(value: object, path: str = "") -> list[str]:
 class ExactJSONParser(JSONParser):
     """Parses JSON numbers with a fraction or exponent as Decimal, and refuses NaN/Infinity."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:

@@ -103,7 +103,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Called inside Django's exception handling: an outage of a dependency is a 503, not a 500.
-    unavailable = dependency_unavailable_response(sys.exc_info()[1]) if sys.exc_info()[1] else None
+    exc = sys.exc_info()[1]
+    unavailable = dependency_unavailable_response(exc) if exc is not None else None
     if unavailable is not None:
         return unavailable
     return problem_response(

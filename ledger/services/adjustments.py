@@ -108,7 +108,7 @@ def adjustment_approve(*, adjustment_id: UUID, approver: User, note: str = "") -
         description=f"Adjustment: {adjustment.reason}"[:255],
         metadata={"proposed_by": adjustment.proposed_by_id, "approved_by": approver.pk},
         cause=f"adjustment:{adjustment.pk}",
-    )
+    ).transfer
     _decide(
         adjustment,
         status=AdjustmentStatus.APPROVED,

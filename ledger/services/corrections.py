@@ -12,18 +12,18 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, not_found
 from ..models import Transfer, TransferKind, TransferStatus
-from .postings import Leg, _apply_legs, _check_funds, _save
+from .postings import Leg, Posting, _apply_legs, _check_funds, _save
 
 
 @transaction.atomic
 def transfer_reverse(
     *, transfer_id: UUID, actor: User | None = None, description: str = "", cause: str = ""
-) -> Transfer:
+) -> Posting:
     """A new transfer with every entry of a posted one negated. History is never edited."""
     original = locks.transfer_lock(transfer_id)
     if original is None:
         raise not_found("transfer", transfer_id)
-    if original.status != TransferStatus.POSTED:
+    if original.status != TransferStatus.POSTED or original.posted_amount is None:
         raise LedgerError(
             "invalid_state", f"Transfer {original.pk} is {original.status}; only posted ones reverse."
         )
@@ -57,5 +57,4 @@ def transfer_reverse(
         _check_funds(account)
     reversal.save(force_insert=True)
     _save(accounts, entries)
-    reversal.posted_entries = entries
-    return reversal
+    return Posting(transfer=reversal, entries=entries)

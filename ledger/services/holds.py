@@ -13,7 +13,7 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, not_found
 from ..models import Account, Transfer, TransferStatus
-from .postings import Leg, _apply_legs, _check_active, _check_funds, _save
+from .postings import Leg, Posting, _apply_legs, _check_active, _check_funds, _save
 
 
 def _hold_for_update(*, transfer_id: UUID, actor: User | None) -> Transfer:
@@ -32,7 +32,7 @@ def _hold_release(hold: Transfer, accounts: dict[UUID, Account]) -> None:
 
 
 @transaction.atomic
-def hold_post(*, transfer_id: UUID, amount: int | None = None, actor: User | None = None) -> Transfer:
+def hold_post(*, transfer_id: UUID, amount: int | None = None, actor: User | None = None) -> Posting:
     """Post a pending transfer, fully or for a smaller amount (the rest is released)."""
     hold = _hold_for_update(transfer_id=transfer_id, actor=actor)
     if hold.status != TransferStatus.PENDING:
@@ -62,8 +62,7 @@ def hold_post(*, transfer_id: UUID, amount: int | None = None, actor: User | Non
     hold.posted_at = hold.finalized_at = now
     hold.save(update_fields=["status", "posted_amount", "posted_at", "finalized_at"])
     _save(accounts, entries)
-    hold.posted_entries = entries
-    return hold
+    return Posting(transfer=hold, entries=entries)
 
 
 def _hold_finish(hold: Transfer, status: TransferStatus) -> Transfer:

@@ -28,6 +28,15 @@ class Leg:
     amount: int
 
 
+@dataclass(frozen=True)
+class Posting:
+    """What a money-moving service wrote: the transfer and the entries it posted (none for a new hold),
+    so that callers (the API's response) need not query them again."""
+
+    transfer: Transfer
+    entries: list[Entry]
+
+
 def _check_active(accounts: dict[UUID, Account], ids: Iterable[UUID]) -> None:
     for account_id in ids:
         if accounts[account_id].status != AccountStatus.ACTIVE:
@@ -128,7 +137,7 @@ def transfer_create(
     cause: str = "",
     pending: bool = False,
     expires_in: timedelta | None = None,
-) -> Transfer:
+) -> Posting:
     """Move `amount` from source to destination, or with `pending` only reserve it (a hold).
 
     `actor` is the client user on whose behalf it runs (None for the platform itself):
@@ -161,7 +170,7 @@ def transfer_split_create(
     cause: str = "",
     pending: bool = False,
     expires_in: timedelta | None = None,
-) -> Transfer:
+) -> Posting:
     """Debit source by the total and credit each (account, amount); the first credit is the destination.
 
     A payment capture is one: clearing debited by the gross, the client credited the
@@ -213,7 +222,7 @@ def transfer_split_create(
         _check_funds(source)
         transfer.save(force_insert=True)
         _save(accounts, [])
-        return transfer
+        return Posting(transfer=transfer, entries=[])
 
     transfer.status = TransferStatus.POSTED
     transfer.posted_amount = amount
@@ -223,8 +232,7 @@ def transfer_split_create(
     _check_funds(source)
     transfer.save(force_insert=True)
     _save(accounts, entries)
-    transfer.posted_entries = entries  # what was just written, so callers need not query it again
-    return transfer
+    return Posting(transfer=transfer, entries=entries)
 
 
 @transaction.atomic
@@ -234,9 +242,9 @@ def transfer_legs_create(
     currency: str,
     kind: TransferKind,
     description: str = "",
-    metadata: dict | None = None,
+    metadata: dict[str, object] | None = None,
     cause: str = "",
-) -> Transfer:
+) -> Posting:
     """A posted transfer of several debits and credits (signed legs summing to zero), for the platform.
 
     A settlement is one: cash debited by the net, provider fees debited by the fee, provider clearing
@@ -278,5 +286,4 @@ def transfer_legs_create(
         _check_funds(account)
     transfer.save(force_insert=True)
     _save(accounts, entries)
-    transfer.posted_entries = entries
-    return transfer
+    return Posting(transfer=transfer, entries=entries)

@@ -29,4 +29,4 @@ def fund(account: Account, amount: int, *, description: str = "Test deposit"):
         currency=account.currency,
         kind="deposit",
         description=description,
-    )
+    ).transfer

@@ -83,7 +83,7 @@ def test_concurrent_holds_and_posts_keep_the_reservation_exact():
     holds = [
         services.transfer_create(
             source_id=source.pk, destination_id=destination.pk, amount=100, currency="USD", pending=True
-        )
+        ).transfer
         for _ in range(40)
     ]
 

@@ -48,7 +48,7 @@ def test_random_operations_keep_every_invariant(operations):
                     currency="USD",
                     pending=op[0] == "hold",
                     expires_in=timedelta(hours=1) if op[0] == "hold" else None,
-                )
+                ).transfer
                 if op[0] == "hold":
                     holds.append(transfer)
             elif op[0] == "post" and holds:

@@ -28,7 +28,7 @@ def test_transfer_moves_money_and_writes_balanced_entries():
         currency="USD",
         actor=source.owner,
         description="rent",
-    )
+    ).transfer
     refresh(source, destination)
     assert (source.balance, destination.balance) == (7_450, 2_550)
     assert transfer.status == TransferStatus.POSTED and transfer.posted_amount == 2_550
@@ -155,7 +155,7 @@ class TestHolds:
             actor=source.owner,
             pending=True,
             **kwargs,
-        )
+        ).transfer
         return source, destination, hold
 
     def test_a_hold_reserves_funds_without_moving_them(self):
@@ -246,7 +246,7 @@ def _post_later(hold):
 
     later = hold.expires_at + timedelta(seconds=1)
     with mock.patch("ledger.services.holds.timezone.now", return_value=later):
-        return services.hold_post(transfer_id=hold.pk)
+        return services.hold_post(transfer_id=hold.pk).transfer
 
 
 def test_reversal_negates_every_entry_and_only_once():
@@ -254,8 +254,8 @@ def test_reversal_negates_every_entry_and_only_once():
     fund(source, 5_000)
     transfer = services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=2_000, currency="USD"
-    )
-    reversal = services.transfer_reverse(transfer_id=transfer.pk, description="sent by mistake")
+    ).transfer
+    reversal = services.transfer_reverse(transfer_id=transfer.pk, description="sent by mistake").transfer
     refresh(source, destination)
     assert (source.balance, destination.balance) == (5_000, 0)
     assert reversal.reverses_id == transfer.pk and reversal.kind == "reversal"
@@ -273,7 +273,7 @@ def test_reversal_refuses_to_overdraw_the_account_that_received_the_money():
     fund(source, 5_000)
     transfer = services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=2_000, currency="USD"
-    )
+    ).transfer
     services.transfer_create(source_id=destination.pk, destination_id=third.pk, amount=1_500, currency="USD")
     with pytest.raises(LedgerError) as excinfo:
         services.transfer_reverse(transfer_id=transfer.pk)

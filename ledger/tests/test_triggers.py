@@ -21,7 +21,7 @@ def posted():
     fund(source, 1_000)
     return services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=400, currency="USD"
-    )
+    ).transfer
 
 
 def execute(sql, params=()):
@@ -52,7 +52,7 @@ def test_a_pending_transfer_may_change_only_its_status(posted):
     fund(source, 1_000)
     hold = services.transfer_create(
         source_id=source.pk, destination_id=destination.pk, amount=100, currency="USD", pending=True
-    )
+    ).transfer
     with pytest.raises(DB_ERRORS, match="only status"):
         execute("UPDATE ledger_transfer SET status = 'voided', amount = 1 WHERE id = %s", [hold.pk])
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, get_args, runtime_checkable
+from typing import Literal, Protocol, TypeGuard, get_args, runtime_checkable
 
 ChargeStatus = Literal["pending", "requires_capture", "succeeded", "failed", "canceled"]
 RefundStatus = Literal["pending", "succeeded", "failed"]
@@ -23,7 +23,7 @@ REFUND_STATUSES: frozenset[str] = frozenset(get_args(RefundStatus))
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # bool is an int subclass; True must never pass for one minor unit.
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -9,9 +9,9 @@ caller, which knows whether it holds an idempotency key worth retrying with.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -21,17 +21,21 @@ from .base import (
     CHARGE_STATUSES,
     REFUND_STATUSES,
     ChargeRequest,
+    ChargeStatus,
     ProviderCharge,
     ProviderError,
     ProviderRefund,
     ProviderRequestError,
     ProviderTimeout,
     ProviderUnavailable,
+    RefundStatus,
     SettlementReport,
     WebhookEvent,
     WebhookVerificationError,
 )
 from .settlement import settlement_report_download
+
+_T = TypeVar("_T")
 
 
 class _InvalidResponse(Exception):
@@ -69,7 +73,7 @@ def charge_from_json(data: Mapping[str, Any]) -> ProviderCharge:
         raise _InvalidResponse(f"unknown charge status {status!r}")
     return ProviderCharge(
         id=_str(data, "id"),
-        status=status,  # type: ignore[arg-type]  # checked against CHARGE_STATUSES above
+        status=cast(ChargeStatus, status),  # checked against CHARGE_STATUSES above
         amount=_int(data, "amount"),
         amount_captured=_int(data, "amount_captured"),
         amount_refunded=_int(data, "amount_refunded"),
@@ -91,7 +95,7 @@ def refund_from_json(data: Mapping[str, Any]) -> ProviderRefund:
         charge_id=_str(data, "charge"),
         amount=_int(data, "amount"),
         currency=_str(data, "currency"),
-        status=status,  # type: ignore[arg-type]
+        status=cast(RefundStatus, status),  # checked against REFUND_STATUSES above
         failure_code=_opt_str(data, "failure_code"),
         failure_message=_opt_str(data, "failure_message"),
         created=_timestamp(data, "created"),
@@ -213,7 +217,7 @@ class SandboxProvider:
             raise ProviderUnavailable(code, message, http_status=status)
         raise ProviderRequestError(code, message, http_status=status)
 
-    def _parse(self, parser, data: Any, what: str):
+    def _parse(self, parser: Callable[[Any], _T], data: Any, what: str) -> _T:
         try:
             return parser(data)
         except (_InvalidResponse, KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -114,13 +114,13 @@ def _timestamp(text: str, line: int) -> datetime:
     return value.astimezone(UTC)
 
 
-def _open_text(source: str | os.PathLike[str] | IO[bytes]) -> tuple[IO[str], bool]:
+def _open_text(source: str | os.PathLike[str] | IO[bytes]) -> tuple[io.TextIOWrapper, bool]:
     if isinstance(source, str | os.PathLike):
         raw: IO[bytes] = open(source, "rb")  # noqa: SIM115  (closed by the reader's finally)
         owned = True
     else:
         raw, owned = source, False
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     return text, owned
 
 

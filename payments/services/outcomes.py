@@ -66,7 +66,7 @@ def _post_capture(payment: Payment, *, causation_id: str) -> None:
             kind=TransferKind.PAYMENT_CAPTURE,
             description=description,
             cause=f"payment:{payment.id}",
-        )
+        ).transfer
     except LedgerError as exc:
         # The provider holds the money whatever our account's state: park it in suspense, never drop it.
         suspense = ledger.system_account_get(code=SystemAccount.SUSPENSE, currency=payment.currency)
@@ -78,7 +78,7 @@ def _post_capture(payment: Payment, *, causation_id: str) -> None:
             kind=TransferKind.PAYMENT_CAPTURE,
             description=f"{description}: {exc.code}, held in suspense",
             cause=f"payment:{payment.id}",
-        )
+        ).transfer
         fee = 0
         event_record(
             payment=payment,
@@ -214,7 +214,7 @@ def _post_refund(payment: Payment, refund: Refund, *, causation_id: str) -> None
                 kind=TransferKind.REFUND,
                 description=f"Refund {refund.pk} ({how})",
                 cause=f"refund:{refund.pk}:{how}",
-            )
+            ).transfer
             break
         except LedgerError:
             if how == "suspense":  # suspense may go negative: this cannot happen short of a bug
@@ -248,9 +248,11 @@ def refund_apply(
     if failure is not None:
         outcome = RefundStatus.FAILED
         code, message = failure
-    else:
+    elif provider_refund is not None:
         outcome = RefundStatus(provider_refund.status)
         code, message = provider_refund.failure_code or "refund_failed", provider_refund.failure_message or ""
+    else:
+        raise ValueError("refund_apply needs the provider's refund or a failure")
     if refund.status != RefundStatus.PENDING or outcome == RefundStatus.PENDING:
         refund.save(update_fields=["provider_refund_id", "updated_at"])
         return refund

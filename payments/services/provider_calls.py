@@ -10,16 +10,29 @@ one transaction by .outcomes. Transient failures propagate for Celery to retry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
 
 from django.conf import settings
 
 from ..breaker import breaker_is_open, provider_call
 from ..models import CaptureMethod, Payment, PaymentStatus, Refund, RefundStatus
-from ..providers import ChargeRequest, ProviderError, ProviderRequestError, get_provider
+from ..providers import (
+    ChargeRequest,
+    PaymentProvider,
+    ProviderCharge,
+    ProviderError,
+    ProviderRefund,
+    ProviderRequestError,
+    get_provider,
+)
 from .outcomes import payment_apply_charge, payment_fail, payment_request_refused, refund_apply
 from .timeline import charge_summary, event_record, refund_summary
 
 logger = logging.getLogger(__name__)
+
+_Answer = TypeVar("_Answer", ProviderCharge, ProviderRefund)
 
 
 def provider_route(payment: Payment) -> str:
@@ -37,7 +50,14 @@ def provider_route(payment: Payment) -> str:
     return payment.provider
 
 
-def _call(payment: Payment, operation: str, call, *, message_id: str, request: dict):
+def _call(
+    payment: Payment,
+    operation: str,
+    call: Callable[[PaymentProvider], _Answer],
+    *,
+    message_id: str,
+    request: dict,
+) -> _Answer:
     event_record(
         payment=payment,
         type="provider_request",
@@ -66,7 +86,15 @@ def _call(payment: Payment, operation: str, call, *, message_id: str, request: d
 
 
 def _provider_operation(
-    payment: Payment, operation: str, call, *, message_id: str, request: dict, summary, on_answer, on_refused
+    payment: Payment,
+    operation: str,
+    call: Callable[[PaymentProvider], _Answer],
+    *,
+    message_id: str,
+    request: dict,
+    summary: Callable[[_Answer], dict],
+    on_answer: Callable[[_Answer], object],
+    on_refused: Callable[[ProviderRequestError], object],
 ) -> None:
     """Call the provider, put its answer on the timeline and apply it; a refusal goes to on_refused."""
     try:
@@ -84,7 +112,15 @@ def _provider_operation(
     on_answer(answer)
 
 
-def _charge_operation(payment: Payment, operation: str, call, *, message_id: str, request: dict, on_refused):
+def _charge_operation(
+    payment: Payment,
+    operation: str,
+    call: Callable[[PaymentProvider], ProviderCharge],
+    *,
+    message_id: str,
+    request: dict,
+    on_refused: Callable[[ProviderRequestError], object],
+) -> None:
     """A call about the payment's charge, whose answer moves the payment (forward only)."""
     _provider_operation(
         payment,
@@ -100,7 +136,7 @@ def _charge_operation(payment: Payment, operation: str, call, *, message_id: str
     )
 
 
-def payment_authorize(*, payment_id, message_id: str) -> None:
+def payment_authorize(*, payment_id: UUID | str, message_id: str) -> None:
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.PROCESSING or payment.provider_charge_id:
         return  # decided, or authorized and waiting for the provider's webhook
@@ -132,7 +168,7 @@ def payment_authorize(*, payment_id, message_id: str) -> None:
     )
 
 
-def payment_capture(*, payment_id, message_id: str) -> None:
+def payment_capture(*, payment_id: UUID | str, message_id: str) -> None:
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE or payment.capture_requested_amount is None:
         return
@@ -151,7 +187,7 @@ def payment_capture(*, payment_id, message_id: str) -> None:
     )
 
 
-def payment_cancel(*, payment_id, message_id: str) -> None:
+def payment_cancel(*, payment_id: UUID | str, message_id: str) -> None:
     payment = Payment.objects.get(pk=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE or not payment.cancel_requested:
         return
@@ -176,7 +212,7 @@ def _request_refused(payment: Payment, operation: str, exc: ProviderRequestError
     )
 
 
-def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
+def refund_execute(*, payment_id: UUID | str, refund_id: UUID | str, message_id: str) -> None:
     """Ask the provider to refund, or, when it already has this refund (a webhook went missing),
     ask what became of it."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id, payment_id=payment_id)
@@ -185,14 +221,17 @@ def refund_execute(*, payment_id, refund_id, message_id: str) -> None:
     payment = refund.payment
     if refund.provider_refund_id:
         operation = "retrieve_refund"
-        request = {"refund_id": str(refund.pk), "provider_refund": refund.provider_refund_id}
+        request: dict[str, object] = {
+            "refund_id": str(refund.pk),
+            "provider_refund": refund.provider_refund_id,
+        }
 
-        def call(provider):
+        def call(provider: PaymentProvider) -> ProviderRefund:
             return provider.retrieve_refund(refund_id=refund.provider_refund_id)
     else:
         operation, request = "refund", {"refund_id": str(refund.pk), "amount": refund.amount}
 
-        def call(provider):
+        def call(provider: PaymentProvider) -> ProviderRefund:
             return provider.refund(
                 charge_id=payment.provider_charge_id,
                 amount=refund.amount,

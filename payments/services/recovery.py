@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -30,7 +30,7 @@ def _resend(payment: Payment, task: PaymentTask, reason: str, *, refund_id: str 
         payment_task_enqueue(payment=payment, task=task, causation_id=str(event.pk), refund_id=refund_id)
 
 
-def payment_recover(payment: Payment, *, now=None) -> str:
+def payment_recover(payment: Payment, *, now: datetime | None = None) -> str:
     """Ask the provider what became of a payment stuck in processing, and act on it."""
     now = now or timezone.now()
     if not payment.provider:
@@ -61,7 +61,7 @@ def payment_recover(payment: Payment, *, now=None) -> str:
     return "resent"
 
 
-def payments_recover_stuck(*, now=None, limit: int = 100) -> dict[str, int]:
+def payments_recover_stuck(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
     """For beat: payments and refunds whose work has not finished in PAYMENTS_STUCK_AFTER_SECONDS."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.PAYMENTS_STUCK_AFTER_SECONDS)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django_guid import get_guid
 
+from accounts.models import User
 from core.errors import not_found
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
@@ -31,7 +32,7 @@ from .timeline import event_record
 REFUND_HOLD = timedelta(days=30)  # the longest a hold may last; the provider answers long before
 
 
-def _owned(*, user, payment_id: UUID) -> Payment:
+def _owned(*, user: User, payment_id: UUID) -> Payment:
     payment = locks.payment_lock_owned(user=user, payment_id=payment_id)
     if payment is None:
         raise not_found("payment", payment_id)
@@ -41,7 +42,7 @@ def _owned(*, user, payment_id: UUID) -> Payment:
 @transaction.atomic
 def payment_create(
     *,
-    user,
+    user: User,
     account_id: UUID,
     amount: int,
     currency: str,
@@ -86,7 +87,7 @@ def payment_create(
     return payment
 
 
-def _authorized(*, user, payment_id: UUID, action: str) -> Payment:
+def _authorized(*, user: User, payment_id: UUID, action: str) -> Payment:
     """The caller's payment, locked, authorized and with no capture or cancellation under way."""
     payment = _owned(user=user, payment_id=payment_id)
     if payment.status != PaymentStatus.REQUIRES_CAPTURE:
@@ -100,7 +101,7 @@ def _authorized(*, user, payment_id: UUID, action: str) -> Payment:
 
 
 @transaction.atomic
-def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None) -> Payment:
+def payment_capture_request(*, user: User, payment_id: UUID, amount: int | None = None) -> Payment:
     payment = _authorized(user=user, payment_id=payment_id, action="captured")
     amount = payment.amount if amount is None else amount
     if amount > payment.amount:
@@ -113,7 +114,7 @@ def payment_capture_request(*, user, payment_id: UUID, amount: int | None = None
 
 
 @transaction.atomic
-def payment_cancel_request(*, user, payment_id: UUID) -> Payment:
+def payment_cancel_request(*, user: User, payment_id: UUID) -> Payment:
     payment = _authorized(user=user, payment_id=payment_id, action="canceled")
     payment.cancel_requested = True
     payment.save(update_fields=["cancel_requested", "updated_at"])
@@ -123,7 +124,7 @@ def payment_cancel_request(*, user, payment_id: UUID) -> Payment:
 
 
 @transaction.atomic
-def refund_create(*, user, payment_id: UUID, amount: int | None = None) -> Refund:
+def refund_create(*, user: User, payment_id: UUID, amount: int | None = None) -> Refund:
     """Hold the refund on the client's account now (insufficient_funds if it cannot be held)."""
     payment = _owned(user=user, payment_id=payment_id)
     if payment.status != PaymentStatus.SUCCEEDED:
@@ -147,7 +148,7 @@ def refund_create(*, user, payment_id: UUID, amount: int | None = None) -> Refun
         expires_in=REFUND_HOLD,
         cause=f"refund:{refund.pk}",
         description=f"Refund {refund.pk} of payment {payment.pk}",
-    )
+    ).transfer
     refund.save(force_insert=True)
     event = event_record(
         payment=payment, type="refund_requested", data={"refund_id": str(refund.pk), "amount": amount}

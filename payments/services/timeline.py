@@ -7,11 +7,12 @@ import re
 from django_guid import get_guid
 
 from ..models import Payment, PaymentEvent
+from ..providers.base import ProviderCharge, ProviderRefund
 
 _SECRET_KEYS = re.compile(r"(card|number|cvc|cvv|secret|api_key|authorization|password|token)", re.IGNORECASE)
 
 
-def redact(data):
+def redact(data: object) -> object:
     """Drop values whose key names card data or secrets, recursively."""
     if isinstance(data, dict):
         return {k: ("[redacted]" if _SECRET_KEYS.search(str(k)) else redact(v)) for k, v in data.items()}
@@ -33,7 +34,7 @@ def event_record(
     )
 
 
-def charge_summary(charge) -> dict:
+def charge_summary(charge: ProviderCharge) -> dict:
     return {
         "charge": charge.id,
         "status": charge.status,
@@ -45,7 +46,7 @@ def charge_summary(charge) -> dict:
     }
 
 
-def refund_summary(refund) -> dict:
+def refund_summary(refund: ProviderRefund) -> dict:
     return {
         "refund": refund.id,
         "charge": refund.charge_id,

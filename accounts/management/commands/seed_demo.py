@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, OPERATORS_GROUP, User
 from accounts.services import staff_user_ensure
 from ledger import services as ledger
-from ledger.models import Account
+from ledger.models import Account, TransferKind
 
 DEMO_PASSWORD = "ledgerpay-demo"  # noqa: S105 — demo data for a local run only
 STAFF = (
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Create the demo users (staff of each group and a client with funded accounts)."
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         for email, group, superuser in STAFF:
             staff_user_ensure(
                 email=email, password=DEMO_PASSWORD, group=group or FINANCE_GROUP, superuser=superuser
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 destination_id=usd.pk,
                 amount=100_000,
                 currency="USD",
-                kind="deposit",
+                kind=TransferKind.DEPOSIT,
                 description="Demo opening balance",
             )
         from backoffice.demo import demo_payments_seed

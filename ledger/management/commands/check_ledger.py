@@ -1,6 +1,6 @@
 """`manage.py check_ledger`: prove every balance equals its entries and every transfer balances."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.audit import audit_verify
 from ledger.checks import ledger_check
@@ -10,10 +10,10 @@ from ledger.models import Account, Entry, Transfer
 class Command(BaseCommand):
     help = "Verify the ledger's invariants; exits with status 1 and a report when any is broken."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=20, help="Violations shown per check (default 20).")
 
-    def handle(self, *args, limit: int, **options):
+    def handle(self, *args: object, limit: int, **options: object) -> None:
         results = ledger_check(limit=limit)
         counts = (Account.objects.count(), Transfer.objects.count(), Entry.objects.count())
         self.stdout.write(f"Checked {counts[0]} accounts, {counts[1]} transfers, {counts[2]} entries.")

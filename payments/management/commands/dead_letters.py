@@ -1,8 +1,9 @@
 """`manage.py dead_letters list | show ID | replay ID... | replay --all`: work that exhausted its retries."""
 
 import getpass
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from core.audit import audit_record
@@ -14,7 +15,7 @@ from payments.services import dead_letter_replay
 class Command(BaseCommand):
     help = "List, show and replay dead letters (tasks that exhausted their retries)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list", help="Dead letters not yet replayed (--all: every one).")
         listing.add_argument("--all", action="store_true")
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         replay.add_argument("ids", type=int, nargs="*")
         replay.add_argument("--all", action="store_true", help="Every dead letter not yet replayed.")
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args: object, action: str, **options: Any) -> None:
         if action == "list":
             letters = DeadLetter.objects.order_by("id")
             if not options["all"]:
@@ -37,8 +38,8 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{letters.count()} dead letter(s).")
         elif action == "show":
-            letter = DeadLetter.objects.filter(pk=options["id"]).first()
-            if letter is None:
+            found = DeadLetter.objects.filter(pk=options["id"]).first()
+            if found is None:
                 raise CommandError(f"No dead letter {options['id']}.")
             for field in (
                 "id",
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 "replayed_as_id",
                 "error",
             ):
-                self.stdout.write(f"{field}: {getattr(letter, field)}")
+                self.stdout.write(f"{field}: {getattr(found, field)}")
         else:
             ids = (
                 list(DeadLetter.objects.filter(replayed_at__isnull=True).values_list("id", flat=True))

@@ -1,9 +1,10 @@
 """`manage.py run_outbox_relay`: publish outbox messages to the broker until stopped."""
 
 import signal
+from types import FrameType
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from payments.outbox import outbox_relay_run
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "Publish the transactional outbox to the broker (RabbitMQ), with publisher confirms, until stopped."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--poll",
             type=float,
@@ -21,10 +22,10 @@ class Command(BaseCommand):
             help="Seconds between polls when there is nothing to send.",
         )
 
-    def handle(self, *args, poll: float, **options):
+    def handle(self, *args: object, poll: float, **options: object) -> None:
         stopping = False
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: FrameType | None) -> None:
             nonlocal stopping
             stopping = True
 

@@ -8,10 +8,11 @@ program (the top-level `sandbox` package), imported here only when the command r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sandbox import cli as server
 
@@ -19,7 +20,7 @@ from sandbox import cli as server
 class Command(BaseCommand):
     help = "Run the sandbox card processor (an HTTP server in this process) for one configured provider name."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", default="sandbox", help="provider name in PAYMENT_PROVIDERS")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, help="default: the port of the provider's base_url")
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         # reconciliation expects; a flag still overrides it.
         parser.set_defaults(fee_bps=None, fee_fixed=None)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         name = options["name"]
         config = dict(settings.PAYMENT_PROVIDERS.get(name) or {})
         if not config and not (options["api_key"] and options["port"] is not None):
