@@ -75,6 +75,7 @@ def open_discrepancies_by_class() -> list[tuple[str, int]]:
     """Open discrepancies per class, once the reconciliation app is installed (else none)."""
     if not apps.is_installed("reconciliation"):
         return []
-    discrepancy = apps.get_model("reconciliation", "Discrepancy")
+    label = "reconciliation.Discrepancy"  # by name: the app may not be installed
+    discrepancy = apps.get_model(label)
     rows = discrepancy.objects.filter(status="open").values("cls").annotate(count=Count("pk")).order_by("cls")
     return [(r["cls"], r["count"]) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -22,17 +23,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     today_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = selectors.volumes_since(since=today_start)
     month = selectors.volumes_since(since=today_start - timedelta(days=29))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in ("payments", "refunds", "transfers"):
         by_currency_today = {v.currency: v for v in today[kind]}
         for volume in month[kind]:
-            day = by_currency_today.get(volume.currency)
+            today_volume = by_currency_today.get(volume.currency)
             rows.append(
                 {
                     "kind": kind,
                     "currency": volume.currency,
-                    "today_count": day.count if day else 0,
-                    "today_total": format_amount(day.total if day else 0, volume.currency),
+                    "today_count": today_volume.count if today_volume else 0,
+                    "today_total": format_amount(today_volume.total if today_volume else 0, volume.currency),
                     "month_count": volume.count,
                     "month_total": format_amount(volume.total, volume.currency),
                     "month_minor": volume.total,
@@ -40,8 +41,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             )
     # One column chart per currency: captured payments per day over 30 days, zero days included.
     per_currency: dict[str, dict[str, int]] = defaultdict(dict)
-    for day, currency, total in selectors.daily_payment_volumes(days=30, now=now):
-        per_currency[currency][day] = total
+    for day_label, code, total in selectors.daily_payment_volumes(days=30, now=now):
+        per_currency[code][day_label] = total
     days = [(date.fromordinal(now.date().toordinal() - 29 + i)).isoformat() for i in range(30)]
     daily_charts = [
         {

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -121,7 +121,7 @@ class BackOfficeAdmin(admin.ModelAdmin):
         hidden = set(self.personal_fields)
         return [n for n in names if n not in hidden and n.removesuffix("_id") not in hidden]
 
-    def get_urls(self) -> list[URLPattern | URLResolver]:
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         export = path(
             "export.csv",
@@ -130,7 +130,7 @@ class BackOfficeAdmin(admin.ModelAdmin):
         )
         return [export, *super().get_urls()]
 
-    def csv_export_view(self, request: HttpRequest) -> HttpResponseBase:
+    def csv_export_view(self, request: HttpRequest) -> HttpResponseBase:  # streamed
         """The changelist's own filters, search and ordering, streamed as CSV."""
         if not self.has_view_permission(request):
             raise PermissionDenied

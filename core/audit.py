@@ -15,16 +15,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditAction, AuditLog
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for the chain's tail: an arbitrary constant owned by this module.
@@ -87,7 +85,7 @@ def audit_hash(row: AuditLog) -> str:
 @transaction.atomic
 def audit_record(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,  # the project's user model (core imports no app)
     action: AuditAction,
     target_type: str = "",
     target_id: object = "",
@@ -103,8 +101,8 @@ def audit_record(
     tail = AuditLog.objects.order_by("-id").values_list("hash", flat=True).first()
     row = AuditLog(
         created_at=timezone.now(),
-        actor=actor,
-        actor_label=actor_label or (actor.email if actor is not None else ""),
+        actor=actor,  # type: ignore[misc]  # AbstractBaseUser: the concrete user model
+        actor_label=actor_label or (actor.get_username() if actor is not None else ""),
         action=action,
         target_type=target_type,
         target_id=str(target_id),

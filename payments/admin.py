@@ -289,9 +289,9 @@ class DeadLetterAdmin(DjangoObjectActions, ReadOnlyAdmin, BackOfficeAdmin):
         else:
             try:
                 message = staff_dead_letter_replay(
-                    actor=request.user,
+                    actor=request.user,  # type: ignore[arg-type]  # admin views have a logged-in User
                     ip=client_ip(request),
-                    dead_letter_id=letter.pk,  # type: ignore[arg-type]
+                    dead_letter_id=letter.pk,
                 )
             except ValueError as exc:
                 self.message_user(request, str(exc), messages.ERROR)

@@ -45,9 +45,9 @@ class Command(BaseCommand):
             )
         from backoffice.demo import demo_payments_seed
 
-        usd = Account.objects.filter(owner=client, currency="USD").order_by("created_at").first()
-        if usd is not None:
-            demo_payments_seed(client=client, account=usd)
+        demo_usd = Account.objects.filter(owner=client, currency="USD").order_by("created_at").first()
+        if demo_usd is not None:
+            demo_payments_seed(client=client, account=demo_usd)
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for email, group, superuser in STAFF:
             self.stdout.write(f"  {email:<28} {'superuser' if superuser else group} (admin: /admin/)")

@@ -26,7 +26,7 @@ class Command(BaseCommand):
                     self.stdout.write("        " + ", ".join(str(value) for value in row))
         failed = [r.name for r in results if not r.ok]
         audit = audit_verify()
-        if audit.ok:
+        if audit.broken is None:
             self.stdout.write(
                 self.style.SUCCESS(f"  ok    audit_chain: {audit.rows} audit rows chain unbroken")
             )
