@@ -40,7 +40,7 @@ def test_transfers_are_found_by_id_cause_and_metadata_value(admin_client_for):
         currency="EUR",
         metadata={"invoice": "INV-77"},
         cause="manual:42",
-    )
+    ).transfer
     client = admin_client_for("finance")
     url = reverse("admin:ledger_transfer_changelist")
     for term in (str(moved.pk), "manual:42", "invoice=INV-77"):
