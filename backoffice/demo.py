@@ -1,5 +1,5 @@
 """Demo data for the back office: payments in every status with their timelines, a refund, a dead
-letter, so that a newcomer logging in as the demo finance user finds every page filled.
+letter, a pending adjustment for a discrepancy, so that a newcomer logging in as the demo finance user finds every page filled.
 
 Everything goes through the payments services and their one outcome door, with the provider's
 answers written as the provider would send them (charge ids `ch_demo_*`); the authorize task the
@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from ledger.models import Account
+from core.errors import ApiError
+from ledger.models import Account, Adjustment, AdjustmentStatus
 from payments.models import CaptureMethod, DeadLetter, Payment
 from payments.providers.base import ChargeStatus, ProviderCharge, ProviderRefund
 from payments.services import (
@@ -26,6 +28,8 @@ from payments.services import (
     refund_create,
 )
 from payments.task_names import PaymentTask
+
+from .services import staff_adjustment_propose
 
 DEMO_REFERENCE_PREFIX = "DEMO-"
 
@@ -120,3 +124,36 @@ def demo_payments_seed(*, client: User, account: Account) -> list[Payment]:
             retries=6,
         )
     return payments
+
+
+def demo_adjustment_propose(*, finance: User) -> Adjustment | None:
+    """A pending adjustment for the approver to decide: the demo finance user proposes the one that
+    resolves the first open discrepancy (reconciliation's demo day), once."""
+    if Adjustment.objects.filter(status=AdjustmentStatus.PROPOSED).exists() or not apps.is_installed(
+        "reconciliation"
+    ):
+        return None
+    discrepancy = (
+        apps.get_model("reconciliation.Discrepancy")
+        .objects.filter(status="open", adjustment__isnull=True)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if discrepancy is None:
+        return None
+    from reconciliation.services import discrepancy_adjustment_default
+
+    try:
+        debit, credit, amount = discrepancy_adjustment_default(discrepancy)
+    except ApiError:
+        return None
+    return staff_adjustment_propose(
+        actor=finance,
+        ip=None,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=amount,
+        currency=discrepancy.currency,
+        reason=f"Demo: resolves the {discrepancy.cls} discrepancy {discrepancy.key}",
+        discrepancy_id=discrepancy.pk,
+    )

@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from ledger.models import Account
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +17,9 @@ def test_seed_demo_creates_staff_in_their_groups_and_a_funded_client_and_can_run
     client = User.objects.get(email="demo@ledgerpay.local")
     assert not client.is_staff
     usd = Account.objects.get(owner=client, currency="USD")
-    opening = usd.credit_transfers.get(kind="deposit")
-    assert opening.amount == 100_000 and Account.objects.filter(owner=client).count() == 2
+    # Captured demo payments (the back office's and reconciliation_demo's) credit their net, refunds debit.
+    demo_payments = sum(
+        p.amount_captured - p.fee - p.amount_refunded for p in Payment.objects.filter(account=usd)
+    )
+    assert usd.balance == 100_000 + demo_payments and Account.objects.filter(owner=client).count() == 2
     assert "demo@ledgerpay.local" in capsys.readouterr().out

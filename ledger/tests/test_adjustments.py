@@ -229,3 +229,39 @@ def test_approval_inside_an_outer_transaction_rolls_back_with_it():
     adjustment.refresh_from_db()
     assert adjustment.status == AdjustmentStatus.PROPOSED
     assert not Transfer.objects.filter(kind=TransferKind.ADJUSTMENT).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_of_several_legs_balances_and_refuses_legs_that_do_not():
+    cash = services.system_account_get(code=SystemAccount.CASH, currency="USD")
+    fees = services.system_account_get(code=SystemAccount.PROVIDER_FEES, currency="USD")
+    clearing = services.system_account_get(code=SystemAccount.PROVIDER_CLEARING, currency="USD")
+    with pytest.raises(LedgerError) as refused:
+        services.transfer_legs_create(
+            legs=[services.Leg(cash.pk, 970), services.Leg(clearing.pk, -1_000)],
+            currency="USD",
+            kind=TransferKind.SETTLEMENT,
+        )
+    assert refused.value.code == "validation_error"
+    transfer = services.transfer_legs_create(
+        legs=[
+            services.Leg(cash.pk, 900),
+            services.Leg(cash.pk, 70),  # legs on one account are netted
+            services.Leg(fees.pk, 30),
+            services.Leg(clearing.pk, -1_000),
+        ],
+        currency="USD",
+        kind=TransferKind.SETTLEMENT,
+        cause="settlement:test:1",
+    ).transfer
+    assert (transfer.source_id, transfer.destination_id, transfer.amount) == (cash.pk, clearing.pk, 1_000)
+    entries = {e.account_id: e.amount for e in Entry.objects.filter(transfer=transfer)}
+    assert entries == {cash.pk: 970, fees.pk: 30, clearing.pk: -1_000}
+    with pytest.raises(IntegrityError):  # a settlement's cause is unique, like a capture's
+        services.transfer_legs_create(
+            legs=[services.Leg(cash.pk, 5), services.Leg(clearing.pk, -5)],
+            currency="USD",
+            kind=TransferKind.SETTLEMENT,
+            cause="settlement:test:1",
+        )
+    call_command("check_ledger")

@@ -14,12 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 from core.task_names import IDEMPOTENCY_KEY_PURGE
 from ledger.task_names import HOLD_EXPIRE_DUE
 from payments.task_names import OUTBOX_RELAY, PAYMENTS_RECOVER_STUCK, PROVIDER_TASKS_PATTERN
+from reconciliation.task_names import RECONCILE_NIGHTLY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "payments",
+    "reconciliation",
     "backoffice",
 ]
 
@@ -228,11 +231,26 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# When the nightly settlement and reconciliation of the previous day runs: HH:MM, UTC.
+RECONCILIATION_NIGHTLY_AT = env.str("RECONCILIATION_NIGHTLY_AT", default="02:30")
+try:
+    _NIGHTLY_HOUR, _NIGHTLY_MINUTE = (int(part) for part in RECONCILIATION_NIGHTLY_AT.split(":"))
+    if not (0 <= _NIGHTLY_HOUR < 24 and 0 <= _NIGHTLY_MINUTE < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        f"RECONCILIATION_NIGHTLY_AT must be HH:MM (UTC), not {RECONCILIATION_NIGHTLY_AT!r}."
+    ) from None
 CELERY_BEAT_SCHEDULE = {
     "ledger-hold-expire-due": {"task": HOLD_EXPIRE_DUE, "schedule": 30.0},
     "core-idempotency-key-purge": {"task": IDEMPOTENCY_KEY_PURGE, "schedule": 3600.0},
     "payments-recover-stuck": {"task": PAYMENTS_RECOVER_STUCK, "schedule": 30.0},
     "payments-outbox-relay-backstop": {"task": OUTBOX_RELAY, "schedule": 10.0},
+    # Settle and reconcile the previous UTC day for every provider, nightly at RECONCILIATION_NIGHTLY_AT.
+    "reconciliation-nightly": {
+        "task": RECONCILE_NIGHTLY,
+        "schedule": crontab(hour=_NIGHTLY_HOUR, minute=_NIGHTLY_MINUTE),
+    },
 }
 
 # --- REST API --------------------------------------------------------------
@@ -382,6 +400,18 @@ PAYMENTS_BREAKER_RESET_SECONDS = env.int("PAYMENTS_BREAKER_RESET_SECONDS", defau
 PAYMENTS_STUCK_AFTER_SECONDS = env.int("PAYMENTS_STUCK_AFTER_SECONDS", default=120)
 PAYMENTS_GIVE_UP_AFTER_SECONDS = env.int("PAYMENTS_GIVE_UP_AFTER_SECONDS", default=3600)
 OUTBOX_POLL_SECONDS = env.float("OUTBOX_POLL_SECONDS", default=0.2)
+
+# --- Settlement and reconciliation ------------------------------------------
+# A capture the provider has not settled after this many days is missing_at_provider (before: pending).
+RECONCILIATION_MISSING_AFTER_DAYS = env.int("RECONCILIATION_MISSING_AFTER_DAYS", default=1)
+# Amount differences up to this many minor units are auto-resolved (and marked so); 0 = none.
+RECONCILIATION_TOLERANCE = env.int("RECONCILIATION_TOLERANCE", default=0)
+# How many missing_in_ledger lines a run may ask the provider about (the three-way check).
+RECONCILIATION_RECOVERY_LIMIT = env.int("RECONCILIATION_RECOVERY_LIMIT", default=200)
+# Providers settled and reconciled nightly (default: every provider in PAYMENT_PROVIDERS).
+RECONCILIATION_PROVIDERS = env.list("RECONCILIATION_PROVIDERS", default=list(PAYMENT_PROVIDERS))
+RECONCILIATION_NIGHTLY_RETRIES = env.int("RECONCILIATION_NIGHTLY_RETRIES", default=3)
+RECONCILIATION_NIGHTLY_RETRY_SECONDS = env.int("RECONCILIATION_NIGHTLY_RETRY_SECONDS", default=300)
 
 # --- Request ids and logging ------------------------------------------------
 DJANGO_GUID = {

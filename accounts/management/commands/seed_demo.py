@@ -1,5 +1,7 @@
-"""`manage.py seed_demo`: the demo users and accounts that `make run` prints. Safe to run again."""
+"""`manage.py seed_demo`: the demo users and accounts that `make run` prints, and a settled and reconciled
+day of demo card payments (reconciliation_demo). Safe to run again."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -21,8 +23,17 @@ CLIENT_EMAIL = "demo@ledgerpay.local"
 class Command(BaseCommand):
     help = "Create the demo users (staff of each group and a client with funded accounts)."
 
-    @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        self.users_and_accounts()
+        # The reconciliation app's demo day (by command name: nothing imports that app).
+        call_command("reconciliation_demo", stdout=self.stdout)
+        # The back office's pending adjustment, proposed by the demo finance user for a discrepancy.
+        from backoffice.demo import demo_adjustment_propose
+
+        demo_adjustment_propose(finance=User.objects.get(email="finance@ledgerpay.local"))
+
+    @transaction.atomic
+    def users_and_accounts(self) -> None:
         for email, group, superuser in STAFF:
             staff_user_ensure(
                 email=email, password=DEMO_PASSWORD, group=group or FINANCE_GROUP, superuser=superuser
