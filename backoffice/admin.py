@@ -142,13 +142,13 @@ class AdjustmentAdmin(DjangoObjectActions, BackOfficeAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """From a discrepancy's page: its currency, the accounts and amount that explain it."""
-        initial = dict(super().get_changeform_initial_data(request))
-        discrepancy_id = request.GET.get("discrepancy", "")
-        if discrepancy_id and apps.is_installed("reconciliation"):
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
+        discrepancy_id = _as_uuid(str(request.GET.get("discrepancy", "")))
+        if discrepancy_id is not None and apps.is_installed("reconciliation"):
             from reconciliation.models import Discrepancy
-            from reconciliation.services import discrepancy_adjustment_default
+            from reconciliation.services.discrepancies import discrepancy_adjustment_default
 
-            discrepancy = Discrepancy.objects.filter(pk=_as_uuid(discrepancy_id)).first()
+            discrepancy = Discrepancy.objects.filter(pk=discrepancy_id).first()
             if discrepancy is not None:
                 initial.update(discrepancy=discrepancy.pk, currency=discrepancy.currency)
                 try:

@@ -141,7 +141,7 @@ def demo_adjustment_propose(*, finance: User) -> Adjustment | None:
     )
     if discrepancy is None:
         return None
-    from reconciliation.services import discrepancy_adjustment_default
+    from reconciliation.services.discrepancies import discrepancy_adjustment_default
 
     try:
         debit, credit, amount = discrepancy_adjustment_default(discrepancy)

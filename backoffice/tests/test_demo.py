@@ -6,7 +6,7 @@ from django.core.management import call_command
 from ledger.checks import ledger_check
 from payments.models import DeadLetter, Payment, PaymentStatus, Refund
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # reconciliation_demo commits its runs
 
 
 def test_seed_demo_leaves_payments_in_every_status_a_refund_and_a_dead_letter_once():
@@ -18,3 +18,8 @@ def test_seed_demo_leaves_payments_in_every_status_a_refund_and_a_dead_letter_on
     assert Refund.objects.filter(status="succeeded").count() == 1
     assert DeadLetter.objects.filter(replayed_at__isnull=True).count() == 1
     assert all(result.ok for result in ledger_check())
+    # A pending adjustment for a reconciliation discrepancy, waiting for an approver, proposed once.
+    from ledger.models import Adjustment
+
+    pending = Adjustment.objects.get(status="proposed")
+    assert pending.proposed_by.email == "finance@ledgerpay.local" and pending.cause.startswith("discrepancy:")
