@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from accounts.management.commands.seed_demo import DEMO_PASSWORD
+
 from .browser import chromium_browser, screenshots_dir
 from .conftest import STAFF_PASSWORD
 
@@ -42,11 +44,11 @@ class Walk:
         number = len(list(self.folder.glob("*.png"))) + 1
         self.page.screenshot(path=str(self.folder / f"{number:02d}-{self.who}-{name}.png"), full_page=True)
 
-    def login(self, email: str) -> None:
+    def login(self, email: str, password: str = STAFF_PASSWORD) -> None:
         self.page.goto(f"{self.base_url}/admin/login/")
         self.shot("login")
         self.page.fill("#id_username", email)
-        self.page.fill("#id_password", STAFF_PASSWORD)
+        self.page.fill("#id_password", password)
         self.page.click("input[type=submit]")
         self.page.wait_for_selector("#site-name")
         assert "/admin/login/" not in self.page.url
@@ -162,5 +164,57 @@ def test_finance_proposes_an_adjustment_an_approver_approves_it_and_the_statemen
     page.wait_for_selector("#statement")
     statement = page.inner_text("#statement")
     assert "adjustment" in statement and "3.21" in statement
+    finance.shot("statement-with-adjustment")
+    assert finance.violations == [] and approver.violations == []
+
+
+def test_finance_opens_a_discrepancy_proposes_its_adjustment_and_an_approver_approves_it(
+    request, live_server, browser, allow_playwright_loop
+):
+    from django.core.management import call_command
+
+    from ledger.models import Adjustment, AdjustmentStatus
+    from reconciliation.models import Discrepancy
+
+    call_command("seed_demo")  # a reconciled day with a discrepancy of every class
+    for adjustment in Adjustment.objects.filter(status=AdjustmentStatus.PROPOSED):
+        Discrepancy.objects.filter(adjustment=adjustment).update(adjustment=None)  # leave the demo's aside
+    discrepancy = Discrepancy.objects.filter(
+        status="open", adjustment__isnull=True, cls="amount_mismatch"
+    ).first()
+    assert discrepancy is not None
+    folder = screenshots_dir(request.node.name)
+    finance = Walk(browser, live_server.url, folder, "finance")
+    finance.login("finance@ledgerpay.local", DEMO_PASSWORD)
+    page = finance.page
+    page.goto(f"{live_server.url}/admin/reconciliation/discrepancy/{discrepancy.pk}/change/")
+    finance.shot("discrepancy")
+    page.click("#propose-adjustment")
+    page.wait_for_selector("#id_amount_text")
+    finance.shot("propose-form")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".field-reason")
+    finance.shot("proposed")
+    adjustment = Adjustment.objects.get(
+        cause=f"discrepancy:{discrepancy.pk}", status=AdjustmentStatus.PROPOSED
+    )
+
+    approver = Walk(browser, live_server.url, folder, "approver")
+    approver.login("approver@ledgerpay.local", DEMO_PASSWORD)
+    page = approver.page
+    page.goto(f"{live_server.url}/admin/ledger/adjustment/{adjustment.pk}/change/")
+    page.click("button:has-text('Approve')")
+    page.fill("#id_note", "Provider's report is right")
+    page.click("#confirm-approve")
+    page.wait_for_selector("text=Adjustment approved.")
+    approver.shot("approved")
+    adjustment.refresh_from_db()
+    discrepancy.refresh_from_db()
+    assert adjustment.status == AdjustmentStatus.APPROVED and discrepancy.status == "resolved"
+
+    page = finance.page
+    page.goto(f"{live_server.url}/admin/ledger/account/{adjustment.credit_account_id}/change/")
+    page.wait_for_selector("#statement")
+    assert str(adjustment.pk) in page.inner_text("#statement")
     finance.shot("statement-with-adjustment")
     assert finance.violations == [] and approver.violations == []
