@@ -9,7 +9,7 @@ WITH_DATABASE = DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/python -m ledgerpay.emb
 # Files a run may leave behind, as git sees them (ignored files excluded).
 GIT_STATUS = git status --porcelain --untracked-files=all 2>/dev/null
 
-.PHONY: run dev test bootstrap lint format bench stop-db clean
+.PHONY: run dev test bootstrap chromium lint format bench stop-db clean
 
 run: bootstrap  ## like production: gunicorn, DEBUG off; + worker, beat, relay, sandbox providers; embedded PostgreSQL unless DATABASE_URL is set
 	$(BIN)/python -m ledgerpay.stack
@@ -17,7 +17,7 @@ run: bootstrap  ## like production: gunicorn, DEBUG off; + worker, beat, relay, 
 dev: bootstrap  ## the developer variant of `make run`: runserver with autoreload, DEBUG on
 	$(BIN)/python -m ledgerpay.stack --dev
 
-test: bootstrap  ## lint, types (mypy), migrations check and the whole test suite against real PostgreSQL, RabbitMQ and Redis
+test: bootstrap chromium  ## lint, types (mypy), migrations check and the whole test suite against real PostgreSQL, RabbitMQ and Redis
 	@mkdir -p .data && ($(GIT_STATUS) || true) > .data/git-status-before
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,6 +33,14 @@ test: bootstrap  ## lint, types (mypy), migrations check and the whole test suit
 		echo "git status is not clean after the tests:"; cat .data/git-status-after; exit 1; fi
 
 bootstrap: $(STAMP)
+
+# The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+chromium:  ## Debian's chromium for the back office's browser tests, installed with apt-get when missing
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { \
+		echo "Could not install chromium: run 'sudo apt-get update && sudo apt-get install -y chromium' (or set CHROMIUM=/path/to/chromium)."; exit 1; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "LedgerPay needs Python 3.11 or newer"'

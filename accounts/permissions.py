@@ -6,11 +6,18 @@ from django.db.models import Q
 from .models import FINANCE_APPROVER_GROUP, FINANCE_GROUP, OPERATORS_GROUP
 
 BACK_OFFICE_APPS = ("ledger", "payments", "reconciliation")
-# Extra (non-view) permissions by group, as "app_label.codename"; models declare them in Meta.permissions.
+# Extra permissions by group, as "app_label.codename"; models declare custom ones in Meta.permissions.
+# accounts.view_user is also what lets a back-office user see customers' personal data (emails,
+# references) in the admin: operators see ids only (core.admin.sees_personal_data).
 EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    FINANCE_GROUP: (),
-    FINANCE_APPROVER_GROUP: ("reconciliation.approve_adjustment",),
-    OPERATORS_GROUP: ("accounts.view_user",),
+    FINANCE_GROUP: ("accounts.view_user", "core.view_auditlog"),
+    FINANCE_APPROVER_GROUP: (
+        "accounts.view_user",
+        "core.view_auditlog",
+        "reconciliation.approve_adjustment",
+    ),
+    # Replaying a dead letter (the admin's Replay button; the row itself stays read-only).
+    OPERATORS_GROUP: ("payments.change_deadletter",),
 }
 
 
@@ -26,3 +33,10 @@ def staff_group_permissions_sync(**kwargs: object) -> None:
             app_label, codename = dotted.split(".")
             query |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(Permission.objects.filter(query))
+
+
+def is_in_group(user: object, *groups: str) -> bool:
+    """Whether an active user belongs to one of the named staff groups (the four-eyes roles)."""
+    if not getattr(user, "is_active", False) or not getattr(user, "pk", None):
+        return False
+    return user.groups.filter(name__in=groups).exists()  # type: ignore[attr-defined]

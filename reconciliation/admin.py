@@ -1,15 +1,20 @@
 """Read-only back-office views of reconciliation: runs (failed ones with their error), discrepancies,
 matches and imported reports. Decisions go through the services, never through these pages."""
 
-from django.contrib import admin
+from typing import Any
 
-from core.admin import ReadOnlyAdmin, money
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core.admin import BackOfficeAdmin, ReadOnlyAdmin, money
+from core.admin_links import admin_link
 
 from .models import Discrepancy, Match, ReconciliationRun, SettlementLine, SettlementReport
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = (
         "id",
         "kind",
@@ -28,7 +33,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(ReadOnlyAdmin):
+class DiscrepancyAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = (
         "id",
         "provider",
@@ -46,23 +51,42 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
     list_filter = ("status", "cls", "provider", "auto_resolved")
     search_fields = ("id", "key", "payment__id")
     date_hierarchy = "created_at"
+    list_select_related = ("adjustment", "resolved_by")
+    readonly_fields = ("links", "propose_adjustment")
+
+    @admin.display(description="report line, payment, adjustment")
+    def links(self, discrepancy: Discrepancy) -> Any:
+        return format_html(
+            "line {} · payment {} · adjustment {}",
+            admin_link("reconciliation_settlementline", discrepancy.line_id) if discrepancy.line_id else "—",
+            admin_link("payments_payment", discrepancy.payment_id) if discrepancy.payment_id else "—",
+            admin_link("ledger_adjustment", discrepancy.adjustment_id) if discrepancy.adjustment_id else "—",
+        )
+
+    @admin.display(description="resolve")
+    def propose_adjustment(self, discrepancy: Discrepancy) -> Any:
+        """The way to resolve an open discrepancy: propose its adjustment (four eyes decide it)."""
+        if discrepancy.status != "open" or discrepancy.adjustment_id is not None:
+            return "—"
+        url = reverse("admin:ledger_adjustment_add") + f"?discrepancy={discrepancy.pk}"
+        return format_html('<a class="button" id="propose-adjustment" href="{}">Propose adjustment</a>', url)
 
 
 @admin.register(Match)
-class MatchAdmin(ReadOnlyAdmin):
+class MatchAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = ("id", "provider", "line_key", "transfer", "kind", "settlement", "created_at")
     list_filter = ("kind", "provider")
     search_fields = ("line_key",)
 
 
 @admin.register(SettlementReport)
-class SettlementReportAdmin(ReadOnlyAdmin):
+class SettlementReportAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = ("provider", "day", "version", "source", "line_count", "checksum", "imported_at")
     list_filter = ("provider", "source")
 
 
 @admin.register(SettlementLine)
-class SettlementLineAdmin(ReadOnlyAdmin):
+class SettlementLineAdmin(ReadOnlyAdmin, BackOfficeAdmin):
     list_display = (
         "line_id",
         "line_type",

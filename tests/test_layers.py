@@ -1,5 +1,6 @@
-"""The import graph points one way: core imports no app, the ledger knows nothing of payments or
-reconciliation, payments nothing of reconciliation, and the sandbox (a separate program) nothing of ours.
+"""The import graph points one way: core imports no app, the ledger knows nothing of payments,
+reconciliation or the back office, payments nothing of reconciliation, reconciliation nothing of the back
+office, and the sandbox (a separate program) nothing of ours.
 
 Read from the source with ast, imports inside functions included, so a lazy import cannot hide an arrow.
 Tests and migrations are left out: a test may use any app's factories.
@@ -11,11 +12,12 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-APPS = ("core", "accounts", "ledger", "payments", "reconciliation", "ledgerpay", "sandbox")
+APPS = ("core", "accounts", "ledger", "payments", "reconciliation", "backoffice", "ledgerpay", "sandbox")
 FORBIDDEN = {
-    "core": {"accounts", "ledger", "payments", "reconciliation"},
-    "ledger": {"payments", "reconciliation"},
+    "core": {"accounts", "ledger", "payments", "reconciliation", "backoffice"},
+    "ledger": {"payments", "reconciliation", "backoffice"},
     "payments": {"reconciliation"},
+    "reconciliation": {"backoffice"},
     "sandbox": set(APPS) - {"sandbox"},
 }
 

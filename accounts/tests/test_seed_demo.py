@@ -17,8 +17,9 @@ def test_seed_demo_creates_staff_in_their_groups_and_a_funded_client_and_can_run
     client = User.objects.get(email="demo@ledgerpay.local")
     assert not client.is_staff
     usd = Account.objects.get(owner=client, currency="USD")
+    # Captured demo payments (the back office's and reconciliation_demo's) credit their net, refunds debit.
     demo_payments = sum(
-        p.amount_captured - p.fee for p in Payment.objects.filter(account=usd)
-    )  # reconciliation_demo
+        p.amount_captured - p.fee - p.amount_refunded for p in Payment.objects.filter(account=usd)
+    )
     assert usd.balance == 100_000 + demo_payments and Account.objects.filter(owner=client).count() == 2
     assert "demo@ledgerpay.local" in capsys.readouterr().out

@@ -69,9 +69,7 @@ def dead_letter_work_done(*, task: str, kwargs: dict, payment: Payment) -> str |
         refund_id = kwargs.get("refund_id")
         if not refund_id:
             return None
-        status = Refund.objects.filter(pk=refund_id, payment=payment).values_list(
-            "status", flat=True
-        )
+        status = Refund.objects.filter(pk=refund_id, payment=payment).values_list("status", flat=True)
         refund_status = status.first()
         if refund_status is not None and refund_status != RefundStatus.PENDING:
             return f"refund {refund_status}"

@@ -27,6 +27,10 @@ class Command(BaseCommand):
         self.users_and_accounts()
         # The reconciliation app's demo day (by command name: nothing imports that app).
         call_command("reconciliation_demo", stdout=self.stdout)
+        # The back office's pending adjustment, proposed by the demo finance user for a discrepancy.
+        from backoffice.demo import demo_adjustment_propose
+
+        demo_adjustment_propose(finance=User.objects.get(email="finance@ledgerpay.local"))
 
     @transaction.atomic
     def users_and_accounts(self) -> None:
@@ -50,6 +54,11 @@ class Command(BaseCommand):
                 kind=TransferKind.DEPOSIT,
                 description="Demo opening balance",
             )
+        from backoffice.demo import demo_payments_seed
+
+        demo_usd = Account.objects.filter(owner=client, currency="USD").order_by("created_at").first()
+        if demo_usd is not None:
+            demo_payments_seed(client=client, account=demo_usd)
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for email, group, superuser in STAFF:
             self.stdout.write(f"  {email:<28} {'superuser' if superuser else group} (admin: /admin/)")

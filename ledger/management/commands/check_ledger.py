@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.audit import audit_verify
 from ledger.checks import ledger_check
 from ledger.models import Account, Entry, Transfer
 
@@ -24,6 +25,15 @@ class Command(BaseCommand):
                 for row in result.violations:
                     self.stdout.write("        " + ", ".join(str(value) for value in row))
         failed = [r.name for r in results if not r.ok]
+        audit = audit_verify()
+        if audit.broken is None:
+            self.stdout.write(
+                self.style.SUCCESS(f"  ok    audit_chain: {audit.rows} audit rows chain unbroken")
+            )
+        else:
+            failed.append("audit_chain")
+            self.stdout.write(self.style.ERROR(f"  FAIL  audit_chain: {audit.rows} audit rows read"))
+            self.stdout.write(f"        row {audit.broken.row_id}: {audit.broken.reason}")
         if failed:
             raise CommandError(f"Ledger check failed: {', '.join(failed)}.", returncode=1)
         self.stdout.write(self.style.SUCCESS("Ledger is consistent."))

@@ -4,10 +4,14 @@
 automatically once its payment or refund reached a final state); `list --all` shows every one.
 """
 
+import getpass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from core.audit import audit_record
+from core.models import AuditAction
 from payments.models import DeadLetter
 from payments.services import dead_letter_replay
 
@@ -80,7 +84,19 @@ class Command(BaseCommand):
                 raise CommandError(f"No dead letter {', '.join(map(str, sorted(missing)))}.")
             for letter_id in ids:
                 try:
-                    message = dead_letter_replay(dead_letter_id=letter_id)
+                    with transaction.atomic(durable=True):
+                        message = dead_letter_replay(dead_letter_id=letter_id)
+                        # The operator at the shell, as the audit log's actor (no staff user here).
+                        audit_record(
+                            actor=None,
+                            actor_label=f"cli:{getpass.getuser()}",
+                            action=AuditAction.DEAD_LETTER_REPLAYED,
+                            target_type="payments.deadletter",
+                            target_id=letter_id,
+                            before={"replayed_at": None},
+                            after={"outbox_message": message.pk},
+                            reason="manage.py dead_letters replay",
+                        )
                 except ValueError as exc:
                     raise CommandError(str(exc)) from exc
                 self.stdout.write(f"Replayed dead letter {letter_id} as outbox message {message.pk}.")

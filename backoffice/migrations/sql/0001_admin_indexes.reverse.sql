@@ -1,0 +1,10 @@
+DROP INDEX IF EXISTS backoffice_transfer_created;
+DROP INDEX IF EXISTS backoffice_transfer_metadata;
+DROP INDEX IF EXISTS backoffice_entry_created;
+DROP INDEX IF EXISTS backoffice_payment_created;
+DROP INDEX IF EXISTS backoffice_payment_reference;
+DROP INDEX IF EXISTS backoffice_payment_correlation;
+DROP INDEX IF EXISTS backoffice_payment_failure_code;
+DROP INDEX IF EXISTS backoffice_refund_created;
+DROP INDEX IF EXISTS backoffice_event_correlation;
+DROP INDEX IF EXISTS backoffice_outbox_created;
