@@ -56,6 +56,28 @@ def _adjustment_state(adjustment: Adjustment) -> dict[str, Any]:
     }
 
 
+def _adjustment_audit(
+    *,
+    actor: User,
+    action: AuditAction,
+    adjustment: Adjustment,
+    ip: str | None,
+    reason: str,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """One audit row for a change of an adjustment, with its state before and after."""
+    audit_record(
+        actor=actor,
+        action=action,
+        target_type="ledger.adjustment",
+        target_id=adjustment.pk,
+        ip=ip,
+        before=before,
+        after=_adjustment_state(adjustment),
+        reason=reason,
+    )
+
+
 def _discrepancy_of(adjustment: Adjustment) -> UUID | None:
     """The discrepancy an adjustment resolves (its cause is `discrepancy:<id>`), if reconciliation has it."""
     kind, _, rest = adjustment.cause.partition(":")
@@ -100,14 +122,8 @@ def staff_adjustment_propose(
             currency=currency,
             reason=reason,
         )
-    audit_record(
-        actor=actor,
-        action=AuditAction.ADJUSTMENT_PROPOSED,
-        target_type="ledger.adjustment",
-        target_id=adjustment.pk,
-        ip=ip,
-        after=_adjustment_state(adjustment),
-        reason=reason,
+    _adjustment_audit(
+        actor=actor, action=AuditAction.ADJUSTMENT_PROPOSED, adjustment=adjustment, ip=ip, reason=reason
     )
     return adjustment
 
@@ -141,15 +157,13 @@ def staff_adjustment_approve(
         )
     else:
         adjustment = ledger.adjustment_approve(adjustment_id=adjustment_id, approver=actor, note=note)
-    audit_record(
+    _adjustment_audit(
         actor=actor,
         action=AuditAction.ADJUSTMENT_APPROVED,
-        target_type="ledger.adjustment",
-        target_id=adjustment.pk,
+        adjustment=adjustment,
         ip=ip,
-        before=before,
-        after=_adjustment_state(adjustment),
         reason=note,
+        before=before,
     )
     return adjustment
 
@@ -167,14 +181,12 @@ def staff_adjustment_reject(*, actor: User, ip: str | None, adjustment_id: UUID,
         adjustment.refresh_from_db()
     else:
         adjustment = ledger.adjustment_reject(adjustment_id=adjustment_id, approver=actor, note=note)
-    audit_record(
+    _adjustment_audit(
         actor=actor,
         action=AuditAction.ADJUSTMENT_REJECTED,
-        target_type="ledger.adjustment",
-        target_id=adjustment.pk,
+        adjustment=adjustment,
         ip=ip,
-        before=before,
-        after=_adjustment_state(adjustment),
         reason=note,
+        before=before,
     )
     return adjustment
