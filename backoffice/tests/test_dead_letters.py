@@ -8,15 +8,19 @@ from core.models import AuditAction, AuditLog
 from payments.models import DeadLetter, OutboxMessage
 from payments.services import dead_letter_record
 from payments.task_names import PaymentTask
+from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def letter(captured_payment) -> DeadLetter:
+def letter(db) -> DeadLetter:
+    # An authorization that exhausted its retries while the payment is still processing: it needs a person
+    # (a letter whose work is already done is resolved on its own and offers no replay).
+    payment = PaymentFactory(reference="ORDER-1002")
     return dead_letter_record(
-        task=PaymentTask.CAPTURE,
-        kwargs={"payment_id": str(captured_payment.pk)},
+        task=PaymentTask.AUTHORIZE,
+        kwargs={"payment_id": str(payment.pk)},
         message_id="m-1",
         error="503",
         retries=6,
