@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.api.parsers import ExactJSONParser
     from ledger import idempotency, services
     from ledger.models import Account
-    from ledger.serializers import TransferCreateInputSerializer, TransferOutputSerializer
+    from ledger.serializers import TransferCreateInputSerializer, transfer_output
 
     user = User.objects.filter(email="bench-0@bench.invalid").first()
     if user is None:
@@ -148,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 actor=user,
             )
         posting = transfer_holder["t"]
-        JSONRenderer().render(
-            TransferOutputSerializer(posting.transfer, context={"entries": posting.entries}).data
-        )
+        JSONRenderer().render(transfer_output(posting.transfer, posting.entries))
 
     def idempotency_only():
         idempotency.idempotent_run(
@@ -170,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         ("  JSON parse + TransferCreateInputSerializer", parse_and_validate),
         ("  idempotency wrapper alone (Redis get/set, claim, lock, store)", idempotency_only),
         ("  services.transfer_create in its own transaction", service_only),
-        ("  TransferOutputSerializer + JSONRenderer", output_render),
+        ("  transfer_output + JSONRenderer", output_render),
     ]
     print(f"{args.n} iterations per layer, sequential, in-process (PostgreSQL {db.server_version(server)})\n")
     print("| layer | CPU ms | wall ms | SQL statements |\n|---|---|---|---|")

@@ -165,11 +165,7 @@ class TransferOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(TransferEntryOutputSerializer(many=True))
     def get_entries(self, transfer: Transfer) -> object:
-        # A service's Posting hands over the entries it has just written (context "entries"): no query.
-        entries = self.context.get("entries")
-        if entries is None:
-            entries = transfer_entries(transfer=transfer)
-        return TransferEntryOutputSerializer(entries, many=True).data
+        return TransferEntryOutputSerializer(transfer_entries(transfer=transfer), many=True).data
 
 
 class TransferListQuerySerializer(serializers.Serializer):
