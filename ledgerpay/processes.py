@@ -21,7 +21,7 @@ WSGI_APPLICATION = "ledgerpay.wsgi:application"
 # The sandbox card processor's entry point (`python -m <module>`).
 SANDBOX_MODULE = "sandbox"
 
-# Secrets the settings refuse to run without when DEBUG is off (see ledgerpay/settings/base.py).
+# Secrets the settings refuse to run without when DEBUG is off (see ledgerpay/settings/base/).
 SECRET_VARIABLES = (
     "SECRET_KEY",
     "JWT_SIGNING_KEY",

@@ -19,16 +19,16 @@ os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("CELERY_QUEUE_PREFIX", f"ledgerpay-test-{os.getpid()}.")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import DATABASES, REST_FRAMEWORK
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-CACHES["default"]["KEY_PREFIX"] = "ledgerpay-test"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "ledgerpay-test"
 # No collectstatic before the tests: the plain storage, not the manifest that `make run` builds, and
 # WhiteNoise serves from the apps' static folders.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login_failures": "5/min"}
 # Lets two test runs share one server (e.g. a developer's run beside CI's) without dropping each other's database.
