@@ -11,7 +11,8 @@ from .discrepancies import (
 )
 from .recovery import lost_outcomes_recover
 from .reports import report_fetch, report_import
-from .runs import STEPS, RunResult, SettlementPosted, reconcile_day, reconcile_range, settle_day
+from .runs import STEPS, RunResult, reconcile_day, reconcile_range, settle_day
+from .settlement import SettlementPosted
 
 __all__ = [
     "STEPS",
