@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .store import (
+from .protocol import (
     DECLINES,
     PAYMENT_METHODS,
     PM_ASYNC,
@@ -15,13 +15,13 @@ from .store import (
     PM_TIMEOUT,
     ApiError,
     Reply,
-    Store,
     Unavailable,
     _amount,
     _string,
     _unknown_fields,
     new_id,
 )
+from .store import Store
 
 
 class ChargeRules(Store):

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from .charges import ChargeRules
 from .config import SandboxConfig
+from .protocol import ApiError, Reply, Unavailable, error_body
 from .refunds import RefundRules
 from .settlement import SettlementReports
-from .store import ApiError, Reply, Unavailable, error_body
 from .webhooks import WebhookDelivery
 
 __all__ = ["ApiError", "Processor", "Reply", "SandboxConfig", "Unavailable", "error_body"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import PM_REFUND_FAIL, ApiError, Reply, Store, _amount, _string, _unknown_fields, new_id
+from .protocol import PM_REFUND_FAIL, ApiError, Reply, _amount, _string, _unknown_fields, new_id
+from .store import Store
 
 
 class RefundRules(Store):

@@ -45,7 +45,8 @@ from typing import Any
 
 from iso4217 import Currency
 
-from .store import ApiError, Store
+from .protocol import ApiError
+from .store import Store
 
 COLUMNS = (
     "line_id",

@@ -1,5 +1,4 @@
-"""The sandbox processor's store: the SQLite schema, the error and reply types, request-body checks,
-and the Store base class (one connection behind one lock, run-time config, idempotency records, the
+"""The sandbox processor's store: the Store base class (one connection behind one lock, run-time config, idempotency records, the
 JSON shapes, the event outbox and the reads). The rules live in charges.py, refunds.py, settlement.py
 and webhooks.py; processor.py puts them together.
 
@@ -12,193 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal, overload
+from typing import Any
 
-from .config import SandboxConfig, _integer
+from .config import SandboxConfig
+from .protocol import LOST_EVENT_TYPES, ApiError, Reply, Unavailable, error_body, new_id, utc_day
+from .schema import _ADDED_COLUMNS, SCHEMA, TABLES
 
 logger = logging.getLogger("sandbox")
-
-# Events that announce a charge's success: the ones `lost_webhooks` swallows.
-LOST_EVENT_TYPES = frozenset({"charge.succeeded", "charge.captured"})
-
-PM_SUCCEED = "pm_card_visa"
-PM_ASYNC = "pm_card_async"
-PM_FLAKY = "pm_card_flaky"
-PM_TIMEOUT = "pm_card_timeout"
-PM_REFUND_FAIL = "pm_card_refund_fail"
-DECLINES = {
-    "pm_card_declined": ("card_declined", "Your card was declined."),
-    "pm_card_insufficient_funds": ("insufficient_funds", "Your card has insufficient funds."),
-}
-PAYMENT_METHODS = frozenset({PM_SUCCEED, PM_ASYNC, PM_FLAKY, PM_TIMEOUT, PM_REFUND_FAIL, *DECLINES})
-
-MAX_AMOUNT = 10**15  # far above any real charge, far below SQLite's int64 limit
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS charges (
-    id TEXT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    amount INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    payment_method TEXT NOT NULL,
-    capture INTEGER NOT NULL,
-    reference TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    status TEXT NOT NULL,
-    amount_captured INTEGER NOT NULL DEFAULT 0,
-    amount_refunded INTEGER NOT NULL DEFAULT 0,
-    failure_code TEXT,
-    failure_message TEXT,
-    created INTEGER NOT NULL,
-    resolve_at REAL
-);
-CREATE INDEX IF NOT EXISTS charges_reference ON charges (reference);
-CREATE TABLE IF NOT EXISTS refunds (
-    id TEXT PRIMARY KEY,
-    charge_id TEXT NOT NULL REFERENCES charges (id),
-    amount INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    status TEXT NOT NULL,
-    failure_code TEXT,
-    failure_message TEXT,
-    created INTEGER NOT NULL,
-    resolve_at REAL,
-    reference TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS refunds_charge ON refunds (charge_id);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    status INTEGER,
-    body TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settlement_lines (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    line_id TEXT,
-    day TEXT NOT NULL,
-    type TEXT NOT NULL,
-    charge_id TEXT NOT NULL,
-    refund_id TEXT,
-    reference TEXT NOT NULL DEFAULT '',
-    amount INTEGER NOT NULL,
-    fee INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    occurred_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS settlement_lines_day ON settlement_lines (day);
-CREATE TABLE IF NOT EXISTS settlement_reports (
-    day TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    created INTEGER NOT NULL,
-    faults TEXT NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (day, version)
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    body BLOB NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL,
-    last_status INTEGER,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS events_due ON events (state, next_attempt);
-"""
-# Columns added after the first release, for SQLite files created before them.
-_ADDED_COLUMNS = (
-    ("refunds", "reference", "TEXT NOT NULL DEFAULT ''"),
-    ("settlement_lines", "line_id", "TEXT"),
-    ("settlement_lines", "reference", "TEXT NOT NULL DEFAULT ''"),
-)
-TABLES = ("refunds", "charges", "idempotency", "settlement_lines", "settlement_reports", "events")
-
-
-class ApiError(Exception):
-    """A refusal the client caused; remembered under the idempotency key like a success."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def reply(self) -> Reply:
-        return Reply(self.status, error_body(self.code, self.message))
-
-
-class Unavailable(Exception):
-    """A 503 that did nothing; not remembered, so a retry with the same key runs again."""
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    delay: float = 0.0  # seconds to hold the answer back (pm_card_timeout); never replayed
-    replayed: bool = False
-    raw: bytes | None = None  # a non-JSON body (the settlement CSV), sent instead of body
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
-
-
-def utc_day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).date().isoformat()
-
-
-# --- request-body validation -----------------------------------------------------------------------
-
-
-def _unknown_fields(body: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(body) - allowed
-    if unknown:
-        raise ApiError(400, "parameter_unknown", f"Unknown parameters: {', '.join(sorted(unknown))}.")
-
-
-@overload
-def _amount(body: dict[str, Any], name: str, *, required: Literal[True]) -> int: ...
-@overload
-def _amount(body: dict[str, Any], name: str, *, required: bool) -> int | None: ...
-def _amount(body: dict[str, Any], name: str, *, required: bool) -> int | None:
-    if body.get(name) is None:
-        if required:
-            raise ApiError(400, "parameter_missing", f"{name} is required.")
-        return None
-    value = body[name]
-    if not _integer(value) or not 0 < value <= MAX_AMOUNT:
-        raise ApiError(400, "parameter_invalid", f"{name} must be a positive integer of minor units.")
-    return value
-
-
-def _string(body: dict[str, Any], name: str, *, required: bool, default: str = "") -> str:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ApiError(400, "parameter_missing", f"{name} is required.")
-        return default
-    if not isinstance(value, str) or (required and not value):
-        raise ApiError(400, "parameter_invalid", f"{name} must be a string.")
-    return value
 
 
 class Store:
