@@ -46,6 +46,7 @@ import psycopg
 
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.payments import SEED_CODE, Proc, _ok, manage, wait_for
+from bench.procs import processes_left
 from ledgerpay import processes
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -220,23 +221,8 @@ class ChaosStack:
                 conn.channel().exchange_delete(queue)
 
     def leftovers(self) -> list[str]:
-        found: set[str] = set()
-        if self.pgids:
-            result = subprocess.run(
-                ["pgrep", "-a", "-g", ",".join(str(p) for p in self.pgids)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            found.update(line for line in result.stdout.splitlines() if line.strip())
-        mark = f"{RUN_MARK}={self.run_id}".encode()
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if mark in (entry / "environ").read_bytes().split(b"\0"):
-                        cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                        found.add(f"{entry.name} {cmd}")
-        return sorted(found)
+        """Processes of this run still alive: by process group (pgrep -g) and by the run's env mark."""
+        return processes_left(pgids=self.pgids, mark_name=RUN_MARK, mark_value=self.run_id)
 
 
 def _free_port() -> int:

@@ -48,6 +48,7 @@ import psycopg
 
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.db import manage as _manage
+from bench.procs import processes_left
 from bench.transfers import redis_flush
 from ledgerpay import processes
 from payments.task_names import PaymentTask
@@ -385,26 +386,7 @@ class Stack:
 
     def leftovers(self) -> list[str]:
         """Processes of this run still alive: by process group (pgrep -g) and by the run's env mark."""
-        found: set[str] = set()
-        if self.started_pgids:
-            result = subprocess.run(
-                ["pgrep", "-a", "-g", ",".join(str(p) for p in self.started_pgids)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            found.update(line for line in result.stdout.splitlines() if line.strip())
-        mark = f"{RUN_MARK}={self.run_id}".encode()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                if mark in (entry / "environ").read_bytes().split(b"\0"):
-                    cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    found.add(f"{entry.name} {cmd.strip()}")
-            except OSError:
-                continue
-        return sorted(found)
+        return processes_left(pgids=self.started_pgids, mark_name=RUN_MARK, mark_value=self.run_id)
 
 
 def _ok(url: str) -> bool:

@@ -1,6 +1,7 @@
-"""The sandbox processor's store: the Store base class (one connection behind one lock, run-time config, idempotency records, the
-JSON shapes, the event outbox and the reads). The rules live in charges.py, refunds.py, settlement.py
-and webhooks.py; processor.py puts them together.
+"""The sandbox processor's store: the Store base class (one connection behind one lock, run-time config,
+idempotency records, the JSON shapes, the event outbox and the reads). Its wire types are in protocol.py,
+its schema in schema.py; the rules live in charges.py, refunds.py, settlement.py and webhooks.py;
+processor.py puts them together.
 
 A state change and the event announcing it are written in the same transaction, so an event is never
 lost nor sent for a change that did not happen; a restart resumes pending deliveries and outcomes.
