@@ -115,3 +115,10 @@ def test_a_hard_time_limit_not_above_the_soft_one_is_refused():
     result = import_settings(env)
     assert result.returncode != 0
     assert "CELERY_TASK_TIME_LIMIT must be greater" in result.stderr
+
+
+def test_base_dir_is_the_project_root_whichever_settings_module_computes_it():
+    from django.conf import settings
+
+    assert (settings.BASE_DIR / "manage.py").is_file()
+    assert (settings.BASE_DIR / "templates").is_dir()

@@ -5,7 +5,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = Path(__file__).resolve().parents[3]  # ledgerpay/settings/base/environment.py -> the project
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
