@@ -187,7 +187,7 @@ def test_a_key_in_flight_is_a_409(auth_client, accounts):
         finally:
             connection.close()
 
-    with mock.patch("ledger.apis.services.transfer_create", side_effect=slow_transfer):
+    with mock.patch("ledger.apis.transfers.services.transfer_create", side_effect=slow_transfer):
         thread = threading.Thread(target=first)
         thread.start()
         assert entered.wait(10)
