@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     server = db.server_resolve()
-    options = types.SimpleNamespace(redis_url=DEFAULT_REDIS_URL, broker_url=DEFAULT_BROKER_URL)
+    options = types.SimpleNamespace(redis_url=DEFAULT_REDIS_URL, broker_url=DEFAULT_BROKER_URL, env=[])
     os.environ.update(bench_env(server, options))
     import django
 
@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from core import idempotency
     from core.api.parsers import ExactJSONParser
-    from ledger import idempotency, services
+    from ledger import services
     from ledger.models import Account
     from ledger.serializers import TransferCreateInputSerializer, transfer_output
 

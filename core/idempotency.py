@@ -144,6 +144,34 @@ def _claim(*, user: AbstractBaseUser, key: str, fingerprint: str, method: str, p
         )
 
 
+_COMPLETE = """
+    UPDATE ledger_idempotencykey
+       SET fingerprint = %s, request_method = %s, request_path = %s, status = %s, locked_at = %s,
+           response_status = %s, response_body = %s, response_content_type = %s, expires_at = %s
+     WHERE id = %s
+"""
+
+
+def _complete(record: IdempotencyKey, *, body: bytes) -> None:
+    """Store the key's response (one statement written out: it runs while the request's locks are held)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COMPLETE,
+            [
+                record.fingerprint,
+                record.request_method,
+                record.request_path,
+                record.status,
+                record.locked_at,
+                record.response_status,
+                body,
+                record.response_content_type,
+                record.expires_at,
+                record.pk,
+            ],
+        )
+
+
 def idempotent_run(
     *,
     user: AbstractBaseUser,
@@ -164,6 +192,8 @@ def idempotent_run(
     try:
         with transaction.atomic(durable=True):
             record = locks.idempotency_key_lock_nowait(user=user, key=key)
+            if record is None:  # purged (expired) between the claim and the lock: the client retries
+                raise _in_use()
             now = timezone.now()
             if record.expires_at <= now:  # an expired key not yet purged starts over
                 record.fingerprint, record.request_method, record.request_path = (
@@ -194,19 +224,7 @@ def idempotent_run(
             record.response_status = result.status
             record.response_body = result.body
             record.response_content_type = result.content_type
-            record.save(
-                update_fields=[
-                    "fingerprint",
-                    "request_method",
-                    "request_path",
-                    "status",
-                    "locked_at",
-                    "response_status",
-                    "response_body",
-                    "response_content_type",
-                    "expires_at",
-                ]
-            )
+            _complete(record, body=result.body)
             ttl = max(1, int((record.expires_at - now).total_seconds()))
             entry = {
                 "fingerprint": fingerprint,

@@ -20,7 +20,7 @@ from .models import IdempotencyKey
 M = TypeVar("M", bound=Model)
 
 
-def _require_atomic() -> None:
+def require_atomic() -> None:
     if not connection.in_atomic_block:
         raise TransactionManagementError("Row locks are taken only inside transaction.atomic().")
 
@@ -30,7 +30,7 @@ def rows_lock(queryset: QuerySet[M], ids: Iterable[Any], *, skip_locked: bool = 
 
     With skip_locked, rows another transaction holds are left out (for background sweeps).
     """
-    _require_atomic()
+    require_atomic()
     ordered = sorted(set(ids))
     return list(
         queryset.filter(pk__in=ordered)
@@ -41,11 +41,26 @@ def rows_lock(queryset: QuerySet[M], ids: Iterable[Any], *, skip_locked: bool = 
 
 def row_lock(queryset: QuerySet[M], pk: Any) -> M | None:
     """The one row of queryset with this primary key, locked; None when there is none."""
-    _require_atomic()
+    require_atomic()
     return queryset.select_for_update(of=("self",)).filter(pk=pk).first()
 
 
-def idempotency_key_lock_nowait(*, user: AbstractBaseUser, key: str) -> IdempotencyKey:
-    """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight."""
-    _require_atomic()
-    return IdempotencyKey.objects.select_for_update(nowait=True).get(user_id=user.pk, key=key)
+_IDEMPOTENCY_KEY_FIELDS = [field.attname for field in IdempotencyKey._meta.concrete_fields]
+_IDEMPOTENCY_KEY_LOCK = (
+    "SELECT {} FROM ledger_idempotencykey WHERE user_id = %s AND key = %s FOR UPDATE NOWAIT".format(  # noqa: S608 — the model's column names, no input
+        ", ".join(_IDEMPOTENCY_KEY_FIELDS)
+    )
+)
+
+
+def idempotency_key_lock_nowait(*, user: AbstractBaseUser, key: str) -> IdempotencyKey | None:
+    """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight.
+
+    None if the row is gone (purged since it was claimed). Written out, not built by the ORM: every
+    idempotent request takes it.
+    """
+    require_atomic()
+    with connection.cursor() as cursor:
+        cursor.execute(_IDEMPOTENCY_KEY_LOCK, [user.pk, key])
+        row = cursor.fetchone()
+    return None if row is None else IdempotencyKey.from_db(connection.alias, _IDEMPOTENCY_KEY_FIELDS, row)

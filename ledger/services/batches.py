@@ -11,8 +11,8 @@ How it stays correct and cheap:
 2. Items are checked in order against the running balances in memory, by the same `posting_plan`
    that single transfers use. A refused item puts its chain's accounts back as they were before
    the chain, so a failed chain leaves no trace: nothing of it reaches the database.
-3. What succeeded is written with one INSERT for transfers, one for entries and one UPDATE for the
-   accounts, in the caller's transaction; the same constraints and deferred triggers check it at
+3. What succeeded is written by one statement (new transfers, entries and account totals:
+   `writes.postings_write`), in the caller's transaction; the same constraints and deferred triggers check it at
    commit.
 """
 
@@ -122,8 +122,7 @@ def transfer_batch_create(*, items: list[BatchItem], actor: User | None = None) 
             entries.extend(transfer_entries)
 
     if transfers:
-        Transfer.objects.bulk_create(transfers)
-        _save({account_id: accounts[account_id] for account_id in sorted(touched)}, entries)
+        _save({account_id: accounts[account_id] for account_id in sorted(touched)}, entries, transfers)
     return results
 
 

@@ -55,6 +55,5 @@ def transfer_reverse(
     )
     for account in accounts.values():
         _check_funds(account)
-    reversal.save(force_insert=True)
-    _save(accounts, entries)
+    _save(accounts, entries, [reversal])
     return Posting(transfer=reversal, entries=entries)

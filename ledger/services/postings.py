@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,6 +15,7 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, account_inactive, currency_mismatch, insufficient_funds, not_found
 from ..models import Account, AccountStatus, Entry, Transfer, TransferKind, TransferStatus
+from .writes import postings_write
 
 MAX_HOLD_DURATION = timedelta(days=30)
 DEFAULT_HOLD_DURATION = timedelta(days=7)
@@ -70,30 +71,9 @@ def _apply_legs(
     return entries
 
 
-_ACCOUNTS_UPDATE = """
-    UPDATE ledger_account AS a
-       SET balance = v.balance, pending_debits = v.pending_debits, pending_credits = v.pending_credits,
-           version = v.version
-      FROM (VALUES {rows}) AS v(id, balance, pending_debits, pending_credits, version)
-     WHERE a.id = v.id
-"""
-_ACCOUNT_ROW = "(%s::uuid, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"
-
-
-def _save(accounts: dict[UUID, Account], entries: list[Entry]) -> None:
-    """Insert the entries and write every locked account's new totals in one UPDATE.
-
-    One statement rather than bulk_update, whose CASE/WHEN per field cost ~2 ms of CPU per transfer,
-    all of it while the rows are locked (docs/performance.md).
-    """
-    if entries:
-        Entry.objects.bulk_create(entries)
-    rows = list(accounts.values())
-    params = [
-        value for a in rows for value in (a.pk, a.balance, a.pending_debits, a.pending_credits, a.version)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCOUNTS_UPDATE.format(rows=", ".join([_ACCOUNT_ROW] * len(rows))), params)
+def _save(accounts: dict[UUID, Account], entries: list[Entry], transfers: Sequence[Transfer] = ()) -> None:
+    """Insert the new transfers and entries and write every locked account's new totals: one statement."""
+    postings_write(transfers=transfers, entries=entries, accounts=accounts.values())
 
 
 def _resolve(
@@ -190,8 +170,7 @@ def transfer_split_create(
     posting.validate()
     accounts = locks.accounts_lock(posting.account_ids)
     transfer, entries = posting_plan(posting=posting, accounts=accounts, actor=actor, now=timezone.now())
-    transfer.save(force_insert=True)
-    _save(accounts, entries)
+    _save(accounts, entries, [transfer])
     return Posting(transfer=transfer, entries=entries)
 
 
@@ -230,7 +209,7 @@ def posting_plan(
     """Check one posting against the locked accounts and apply it to them in memory.
 
     Returns the transfer and its entries, not yet saved; the caller writes them and the accounts
-    (`_save`, or one statement per table for a batch). On a refusal it raises LedgerError having
+    (`_save`, one statement for a single posting or a whole batch). On a refusal it raises LedgerError having
     changed no account: every check runs before the first change.
     """
     ids = posting.account_ids
@@ -354,6 +333,5 @@ def transfer_legs_create(
     entries = _apply_legs(transfer=transfer, legs=merged, accounts=accounts, now=now)
     for account in accounts.values():
         _check_funds(account)
-    transfer.save(force_insert=True)
-    _save(accounts, entries)
+    _save(accounts, entries, [transfer])
     return Posting(transfer=transfer, entries=entries)
