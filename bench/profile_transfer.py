@@ -203,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
             full_request()
         profile.disable()
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.cprofile)
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(
+            args.cprofile
+        )
         print(out.getvalue())
     return 0
 

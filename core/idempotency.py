@@ -10,12 +10,13 @@ How it holds under retries, storms and crashes:
 3. Under the lock: another fingerprint → 422 idempotency_key_reused; completed →
    replay; otherwise run the operation in a savepoint and store its response,
    refusals included, in the same commit as its money effect.
-PostgreSQL is the record; the cache only short-cuts replays of completed keys.
+PostgreSQL is the only record. There is no cache in front of it: a cache lookup would cost every
+request two Redis round trips (a miss, then the store) to spare the rare replay four cheap statements
+(docs/performance.md measured what it cost).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -26,7 +27,6 @@ from typing import cast
 import psycopg.errors
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -84,10 +84,6 @@ def idempotency_key_validate(raw: str | None) -> str:
             status=400,
         )
     return raw
-
-
-def _cache_key(user_id: int, key: str) -> str:
-    return f"idempotency:{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _reused() -> ApiError:
@@ -182,12 +178,6 @@ def idempotent_run(
     operation: Callable[[], tuple[int, object]],
 ) -> StoredResponse:
     """Run `operation` (returning status and data to serialize) at most once for (user, key)."""
-    cached = _cache_get_quietly(_cache_key(user.pk, key))
-    if cached is not None:
-        if cached["fingerprint"] != fingerprint:
-            raise _reused()
-        return StoredResponse(cached["status"], cached["body"], cached["content_type"], replayed=True)
-
     _claim(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
     try:
         with transaction.atomic(durable=True):
@@ -206,7 +196,7 @@ def idempotent_run(
             if record.fingerprint != fingerprint:
                 raise _reused()
             if record.status == IdempotencyKey.Status.COMPLETED:
-                # A completed key holds its response: both are written by the one save() below.
+                # A completed key holds its response: both are written by the one _complete() below.
                 return StoredResponse(
                     cast(int, record.response_status),
                     bytes(cast(bytes, record.response_body)),
@@ -225,32 +215,11 @@ def idempotent_run(
             record.response_body = result.body
             record.response_content_type = result.content_type
             _complete(record, body=result.body)
-            ttl = max(1, int((record.expires_at - now).total_seconds()))
-            entry = {
-                "fingerprint": fingerprint,
-                "status": result.status,
-                "body": result.body,
-                "content_type": result.content_type,
-            }
-            transaction.on_commit(lambda: _cache_quietly(_cache_key(user.pk, key), entry, ttl))
             return result
     except OperationalError as exc:
         if isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
             raise _in_use() from exc
         raise
-
-
-def _cache_get_quietly(key: str) -> dict | None:
-    try:
-        return cache.get(key)
-    except Exception:
-        return None
-
-
-def _cache_quietly(key: str, value: dict, ttl: int) -> None:
-    """The cache is only a short cut: if it is down, the database still answers replays."""
-    with contextlib.suppress(Exception):  # a cache outage must not fail a committed request
-        cache.set(key, value, ttl)
 
 
 def idempotency_key_purge(*, now: datetime | None = None) -> int:
