@@ -15,7 +15,7 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, account_inactive, currency_mismatch, insufficient_funds, not_found
 from ..models import Account, AccountStatus, Entry, Transfer, TransferKind, TransferStatus
-from .writes import postings_write
+from .writes import postings_write, saved, transfer_post
 
 MAX_HOLD_DURATION = timedelta(days=30)
 DEFAULT_HOLD_DURATION = timedelta(days=7)
@@ -168,10 +168,58 @@ def transfer_split_create(
         expires_in=expires_in,
     )
     posting.validate()
-    accounts = locks.accounts_lock(posting.account_ids)
-    transfer, entries = posting_plan(posting=posting, accounts=accounts, actor=actor, now=timezone.now())
-    _save(accounts, entries, [transfer])
+    return _post(posting=posting, actor=actor, now=timezone.now())
+
+
+def _post(*, posting: PostingRequest, actor: User | None, now: datetime) -> Posting:
+    """One posting in one round trip (`writes.transfer_post`: lock, checks and writes in PostgreSQL), the
+    same rules as posting_plan, which batches use; the saved transfer and entries are built from its answer."""
+    transfer = Transfer(
+        kind=posting.kind,
+        status=TransferStatus.PENDING if posting.pending else TransferStatus.POSTED,
+        amount=sum(amount for _, amount in posting.credits),
+        currency=posting.currency,
+        source_id=posting.source_id,
+        destination_id=posting.credits[0][0],
+        description=posting.description,
+        metadata=posting.metadata or {},
+        cause=posting.cause,
+        created_by=actor,
+        created_at=now,
+        expires_at=posting.hold_expires_at(now),
+    )
+    if not posting.pending:
+        transfer.posted_amount, transfer.posted_at = transfer.amount, now
+    answer = transfer_post(transfer=transfer, credits=posting.credits)
+    if answer.refusal:
+        raise _refusal(answer.refusal, answer.account_id, answer.value, posting.currency)
+    legs = [transfer.amount] + [-amount for _, amount in posting.credits]
+    entries = [
+        Entry(
+            id=entry_id,
+            transfer=transfer,
+            account_id=account_id,
+            amount=leg,
+            currency=transfer.currency,
+            balance_after=balance,
+            created_at=now,
+        )
+        for entry_id, account_id, leg, balance in zip(
+            answer.entry_ids, posting.account_ids, legs, answer.balances, strict=False
+        )
+    ]
+    saved((transfer, *entries))
     return Posting(transfer=transfer, entries=entries)
+
+
+def _refusal(code: str, account_id: UUID, value: str, currency: str) -> LedgerError:
+    if code == "not_found":
+        return not_found("account", account_id)
+    if code == "currency_mismatch":
+        return currency_mismatch(Account(id=account_id, currency=value), currency)
+    if code == "account_inactive":
+        return account_inactive(Account(id=account_id, status=value))
+    return insufficient_funds(Account(id=account_id))
 
 
 @dataclass(frozen=True)
@@ -201,6 +249,20 @@ class PostingRequest:
             raise LedgerError("same_account", "Source and destination must be different accounts.")
         if self.pending and len(self.credits) != 1:
             raise LedgerError("validation_error", "A hold has exactly one destination.", status=400)
+        if self.pending and not timedelta(0) < self._hold_duration <= MAX_HOLD_DURATION:
+            raise LedgerError(
+                "validation_error",
+                "A hold must expire in the future, within 30 days.",
+                status=400,
+                errors={"expires_in": ["Must be between 1 second and 30 days."]},
+            )
+
+    @property
+    def _hold_duration(self) -> timedelta:
+        return DEFAULT_HOLD_DURATION if self.expires_in is None else self.expires_in
+
+    def hold_expires_at(self, now: datetime) -> datetime | None:
+        return now + self._hold_duration if self.pending else None
 
 
 def posting_plan(
@@ -232,16 +294,8 @@ def posting_plan(
         created_at=now,
     )
     if posting.pending:
-        expires_in = DEFAULT_HOLD_DURATION if posting.expires_in is None else posting.expires_in
-        if expires_in <= timedelta(0) or expires_in > MAX_HOLD_DURATION:
-            raise LedgerError(
-                "validation_error",
-                "A hold must expire in the future, within 30 days.",
-                status=400,
-                errors={"expires_in": ["Must be between 1 second and 30 days."]},
-            )
         transfer.status = TransferStatus.PENDING
-        transfer.expires_at = now + expires_in
+        transfer.expires_at = posting.hold_expires_at(now)
     else:
         transfer.status = TransferStatus.POSTED
         transfer.posted_amount = amount

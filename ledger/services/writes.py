@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import connection
+from django.db.models import Model
 
-from ..models import Account, Entry, Transfer
+from ..models import Account, Entry, Transfer, TransferStatus
 
 _WRITE = """
 WITH new_transfers AS (
@@ -113,6 +116,56 @@ def postings_write(
         ids = [row[0] for row in cursor.fetchall()]
     for entry, entry_id in zip(entries, ids, strict=True):
         entry.pk = entry_id
-    for instance in (*transfers, *entries):
+    saved((*transfers, *entries))
+
+
+def saved(instances: Iterable[Model]) -> None:
+    """Mark instances written by our own SQL as rows of the database (as save() would)."""
+    for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+_POST = """
+    SELECT refusal, refused_account, refused_value, entry_ids, balances
+      FROM ledger_transfer_post(%s::uuid, %s::text, %s::uuid, %s::uuid[], %s::bigint[], %s::text, %s::bigint,
+                                %s::text, %s::jsonb, %s::text, %s::boolean, %s::timestamptz, %s::timestamptz)
+"""
+
+
+@dataclass(frozen=True)
+class PostAnswer:
+    """ledger_transfer_post's answer: a refusal (code, account, the value that refused it), or the new
+    entries' ids and balances after, in the order of the legs (source first)."""
+
+    refusal: str | None
+    account_id: UUID
+    value: str
+    entry_ids: list[int]
+    balances: list[int]
+
+
+def transfer_post(*, transfer: Transfer, credits: Sequence[tuple[UUID, int]]) -> PostAnswer:
+    """Post one transfer (not yet saved) with ledger_transfer_post(): the accounts locked in the global
+    order, checked under the lock and written, in one round trip (migrations/sql/0010_…)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POST,
+            [
+                transfer.id,
+                transfer.kind,
+                transfer.source_id,
+                [account_id for account_id, _ in credits],
+                [amount for _, amount in credits],
+                transfer.currency,
+                transfer.created_by_id,
+                transfer.description,
+                json.dumps(transfer.metadata),
+                transfer.cause,
+                transfer.status == TransferStatus.PENDING,
+                transfer.expires_at,
+                transfer.created_at,
+            ],
+        )
+        refusal, account_id, value, entry_ids, balances = cursor.fetchone()
+    return PostAnswer(refusal, account_id, value or "", entry_ids or [], balances or [])

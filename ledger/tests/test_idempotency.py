@@ -155,7 +155,8 @@ def test_the_default_retention_is_24_hours(auth_client, accounts):
 @pytest.mark.django_db(transaction=True)
 def test_a_crash_before_commit_leaves_nothing_so_the_retry_runs_afresh(auth_client, accounts):
     with (
-        mock.patch("ledger.services.postings._save", side_effect=RuntimeError("worker died")),
+        # after the posting has written its rows, before anything commits
+        mock.patch("ledger.services.postings.saved", side_effect=RuntimeError("worker died")),
         pytest.raises(RuntimeError),
     ):
         post(auth_client, body(accounts))

@@ -44,8 +44,8 @@ def test_transfer_moves_money_and_writes_balanced_entries():
 def test_transfer_uses_a_fixed_number_of_queries(django_assert_num_queries):
     source, destination = AccountFactory(), AccountFactory(accepts_external_transfers=True)
     fund(source, 10_000)
-    # BEGIN, lock both accounts, one statement writing the transfer, its entries and both accounts, COMMIT
-    with django_assert_num_queries(4):
+    # BEGIN, ledger_transfer_post (locks, checks, writes the transfer, its entries and both accounts), COMMIT
+    with django_assert_num_queries(3):
         services.transfer_create(
             source_id=source.pk, destination_id=destination.pk, amount=100, currency="USD", actor=source.owner
         )
