@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         ("  JWT authentication (decode + user SELECT)", jwt_authenticate),
         ("    of which JWT decode/verify only", jwt_decode_only),
         ("  JSON parse + TransferCreateInputSerializer", parse_and_validate),
-        ("  idempotency wrapper alone (Redis get/set, claim, lock, store)", idempotency_only),
+        ("  idempotency wrapper alone (claim, lock, store)", idempotency_only),
         ("  services.transfer_create in its own transaction", service_only),
         ("  transfer_output + JSONRenderer", output_render),
     ]
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         wall_ms = (time.perf_counter() - wall0) * 1000 / args.n
         print(f"| {name} | {cpu_ms:.2f} | {wall_ms:.2f} | {statements} |")
 
-    print("\nStatements of one full request (Django's CONN_HEALTH_CHECKS adds a SELECT 1 not shown here):")
+    print("\nStatements of one full request:")
     connection.force_debug_cursor = True
     with CaptureQueriesContext(connection) as queries:
         full_request()
