@@ -156,14 +156,21 @@ def _existing_rows(text: str) -> list[list[str]]:
     return rows
 
 
+def _key(cells: list[str]) -> tuple[str, ...]:
+    """A row's identity: clients, path, server, mix; an open loop is one path whatever its rate."""
+    key = list(cells[:KEY_COLUMNS])
+    key[1] = key[1].split("@")[0]
+    return tuple(key)
+
+
 def doc_update(
     *, info: dict[str, str], command: str, rows: list[Row], verdicts: list[str], path: Path = DOC
 ) -> None:
     """Merge `rows` into the results block (a re-run replaces rows of the same clients/path/server/mix)."""
     text = path.read_text() if path.exists() else "# Performance\n"
     new = [row.cells() for row in rows]
-    keys = {tuple(cells[:KEY_COLUMNS]) for cells in new}
-    kept = [cells for cells in _existing_rows(text) if tuple(cells[:KEY_COLUMNS]) not in keys]
+    keys = {_key(cells) for cells in new}
+    kept = [cells for cells in _existing_rows(text) if _key(cells) not in keys]
     commands = [*[c for c in _existing_commands(text) if c != command][-4:], command] if kept else [command]
     generated = block(info=info, commands=commands, rows=kept + new, verdicts=verdicts)
     if START in text and END in text:
