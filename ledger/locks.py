@@ -1,7 +1,9 @@
 """Every row lock of the ledger, in one global order, taken only inside atomic services.
 
 Accounts are always locked in primary-key order, all at once, so two transfers that
-touch the same accounts can never deadlock. A transfer (hold) is locked before its
+touch the same accounts can never deadlock. A single posting takes the same locks, in the
+same order, inside PostgreSQL: ledger_transfer_post() (migrations/sql/0010_…), called by
+services.postings so that the whole posting is one round trip. A transfer (hold) is locked before its
 accounts; nothing locks an account and then a transfer.
 """
 

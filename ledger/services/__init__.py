@@ -25,6 +25,7 @@ from .adjustments import adjustment_approve, adjustment_propose, adjustment_reje
 from .batches import MAX_BATCH_ITEMS, BatchItem, BatchResult, batch_chains, transfer_batch_create
 from .corrections import transfer_reverse
 from .holds import hold_expire_due, hold_post, hold_void
+from .legs import transfer_legs_create
 from .postings import (
     DEFAULT_HOLD_DURATION,
     MAX_HOLD_DURATION,
@@ -32,7 +33,6 @@ from .postings import (
     Posting,
     PostingRequest,
     transfer_create,
-    transfer_legs_create,
     transfer_split_create,
 )
 
