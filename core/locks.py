@@ -8,7 +8,7 @@ Locks are taken only inside an atomic block: outside one they would be released 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
@@ -20,7 +20,7 @@ from .models import IdempotencyKey
 M = TypeVar("M", bound=Model)
 
 
-def require_atomic() -> None:
+def _require_atomic() -> None:
     if not connection.in_atomic_block:
         raise TransactionManagementError("Row locks are taken only inside transaction.atomic().")
 
@@ -30,7 +30,7 @@ def rows_lock(queryset: QuerySet[M], ids: Iterable[Any], *, skip_locked: bool = 
 
     With skip_locked, rows another transaction holds are left out (for background sweeps).
     """
-    require_atomic()
+    _require_atomic()
     ordered = sorted(set(ids))
     return list(
         queryset.filter(pk__in=ordered)
@@ -41,26 +41,36 @@ def rows_lock(queryset: QuerySet[M], ids: Iterable[Any], *, skip_locked: bool = 
 
 def row_lock(queryset: QuerySet[M], pk: Any) -> M | None:
     """The one row of queryset with this primary key, locked; None when there is none."""
-    require_atomic()
+    _require_atomic()
     return queryset.select_for_update(of=("self",)).filter(pk=pk).first()
 
 
-_IDEMPOTENCY_KEY_FIELDS = [field.attname for field in IdempotencyKey._meta.concrete_fields]
-_IDEMPOTENCY_KEY_LOCK = (
-    "SELECT {} FROM ledger_idempotencykey WHERE user_id = %s AND key = %s FOR UPDATE NOWAIT".format(  # noqa: S608 — the model's column names, no input
-        ", ".join(_IDEMPOTENCY_KEY_FIELDS)
-    )
-)
+def locking_select(model: type[Model], condition: str, *, nowait: bool = False) -> str:
+    """A written-out `SELECT <every column> … FOR UPDATE` of model's table, for a lock on the path of
+    every request: built once (at import), where the ORM would build and compile it on each call.
+    `condition` is SQL with %s placeholders, and may end with an ORDER BY."""
+    columns = ", ".join(cast(str, field.column) for field in model._meta.concrete_fields)
+    lock = "FOR UPDATE NOWAIT" if nowait else "FOR UPDATE"
+    return f"SELECT {columns} FROM {model._meta.db_table} WHERE {condition} {lock}"  # noqa: S608 — the model's names, no input
+
+
+def locked_rows(model: type[M], sql: str, params: list[Any]) -> list[M]:
+    """Run a `locking_select` statement and build model's instances from its rows."""
+    _require_atomic()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = [field.attname for field in model._meta.concrete_fields]
+    return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+_IDEMPOTENCY_KEY_LOCK = locking_select(IdempotencyKey, "user_id = %s AND key = %s", nowait=True)
 
 
 def idempotency_key_lock_nowait(*, user: AbstractBaseUser, key: str) -> IdempotencyKey | None:
     """Lock the key's row or fail at once (LockNotAvailable): held means a request with it is in flight.
 
-    None if the row is gone (purged since it was claimed). Written out, not built by the ORM: every
-    idempotent request takes it.
+    None if the row is gone (purged since it was claimed).
     """
-    require_atomic()
-    with connection.cursor() as cursor:
-        cursor.execute(_IDEMPOTENCY_KEY_LOCK, [user.pk, key])
-        row = cursor.fetchone()
-    return None if row is None else IdempotencyKey.from_db(connection.alias, _IDEMPOTENCY_KEY_FIELDS, row)
+    rows = locked_rows(IdempotencyKey, _IDEMPOTENCY_KEY_LOCK, [user.pk, key])
+    return rows[0] if rows else None

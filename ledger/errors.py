@@ -9,7 +9,7 @@ from core.errors import ApiError
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
-    from .models import Account, Adjustment
+    from .models import Adjustment
 
 
 class LedgerError(ApiError):
@@ -18,25 +18,25 @@ class LedgerError(ApiError):
     status = 422
 
 
-def insufficient_funds(account: Account) -> LedgerError:
+def insufficient_funds(account_id: object) -> LedgerError:
     return LedgerError(
         "insufficient_funds",
-        f"Account {account.pk} has insufficient available funds for this operation.",
-        extra={"account": str(account.pk)},
+        f"Account {account_id} has insufficient available funds for this operation.",
+        extra={"account": str(account_id)},
     )
 
 
-def currency_mismatch(account: Account, currency: str) -> LedgerError:
+def currency_mismatch(account_id: object, *, held: str, requested: str) -> LedgerError:
     return LedgerError(
         "currency_mismatch",
-        f"Account {account.pk} holds {account.currency}, not {currency}.",
-        extra={"account": str(account.pk)},
+        f"Account {account_id} holds {held}, not {requested}.",
+        extra={"account": str(account_id)},
     )
 
 
-def account_inactive(account: Account) -> LedgerError:
+def account_inactive(account_id: object, status: str) -> LedgerError:
     return LedgerError(
-        "account_inactive", f"Account {account.pk} is {account.status}.", extra={"account": str(account.pk)}
+        "account_inactive", f"Account {account_id} is {status}.", extra={"account": str(account_id)}
     )
 
 

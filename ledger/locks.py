@@ -10,29 +10,17 @@ accounts; nothing locks an account and then a transfer.
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db import connection
-
-from core.locks import require_atomic, row_lock, rows_lock
+from core.locks import locked_rows, locking_select, row_lock, rows_lock
 
 from .models import Account, Adjustment, Transfer
 
-_ACCOUNT_FIELDS = [field.attname for field in Account._meta.concrete_fields]
-_ACCOUNTS_LOCK = "SELECT {} FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE".format(  # noqa: S608 — the model's column names, no input
-    ", ".join(_ACCOUNT_FIELDS)
-)
+_ACCOUNTS_LOCK = locking_select(Account, "id = ANY(%s) ORDER BY id")
 
 
 def accounts_lock(ids: Iterable[UUID]) -> dict[UUID, Account]:
-    """Lock these accounts in primary-key order; the ones that exist, by id.
-
-    The one statement every posting takes its locks with, written out rather than built by the ORM
-    for each call: it is on the path of every transfer (a quarter of a millisecond of CPU saved).
-    """
-    require_atomic()
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCOUNTS_LOCK, [sorted(set(ids))])
-        rows = cursor.fetchall()
-    return {row[0]: Account.from_db(connection.alias, _ACCOUNT_FIELDS, row) for row in rows}
+    """Lock these accounts in primary-key order; the ones that exist, by id (on every transfer's path:
+    a written-out statement, a quarter of a millisecond of CPU less than the ORM's)."""
+    return {account.pk: account for account in locked_rows(Account, _ACCOUNTS_LOCK, [sorted(set(ids))])}
 
 
 def transfer_lock(transfer_id: UUID) -> Transfer | None:

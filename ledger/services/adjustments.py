@@ -58,7 +58,7 @@ def adjustment_propose(
         if account is None:
             raise not_found("account", account_id)
         if account.currency != currency:
-            raise currency_mismatch(account, currency)
+            raise currency_mismatch(account_id, held=account.currency, requested=currency)
     return Adjustment.objects.create(
         debit_account_id=debit_account_id,
         credit_account_id=credit_account_id,

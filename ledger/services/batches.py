@@ -29,7 +29,8 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError
 from ..models import Entry, Transfer
-from .postings import PostingRequest, _save, accounts_restore, accounts_snapshot, posting_plan
+from .postings import PostingRequest, accounts_restore, accounts_snapshot, posting_plan
+from .writes import postings_write
 
 MAX_BATCH_ITEMS = 1_000
 LINKED_EVENT_FAILED = "linked_event_failed"
@@ -122,7 +123,11 @@ def transfer_batch_create(*, items: list[BatchItem], actor: User | None = None) 
             entries.extend(transfer_entries)
 
     if transfers:
-        _save({account_id: accounts[account_id] for account_id in sorted(touched)}, entries, transfers)
+        postings_write(
+            transfers=transfers,
+            entries=entries,
+            accounts=[accounts[account_id] for account_id in sorted(touched)],
+        )
     return results
 
 

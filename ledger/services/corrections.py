@@ -12,7 +12,8 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, not_found
 from ..models import Transfer, TransferKind, TransferStatus
-from .postings import Leg, Posting, _apply_legs, _check_funds, _save
+from .postings import Leg, Posting, _apply_legs, _check_funds
+from .writes import postings_write
 
 
 @transaction.atomic
@@ -55,5 +56,5 @@ def transfer_reverse(
     )
     for account in accounts.values():
         _check_funds(account)
-    _save(accounts, entries, [reversal])
+    postings_write(transfers=[reversal], entries=entries, accounts=accounts.values())
     return Posting(transfer=reversal, entries=entries)

@@ -13,7 +13,8 @@ from accounts.models import User
 from .. import locks
 from ..errors import LedgerError, not_found
 from ..models import Account, Transfer, TransferStatus
-from .postings import Leg, Posting, _apply_legs, _check_active, _check_funds, _save
+from .postings import Leg, Posting, _apply_legs, _check_active, _check_funds
+from .writes import postings_write
 
 
 def _hold_for_update(*, transfer_id: UUID, actor: User | None) -> Transfer:
@@ -61,7 +62,7 @@ def hold_post(*, transfer_id: UUID, amount: int | None = None, actor: User | Non
     hold.posted_amount = amount
     hold.posted_at = hold.finalized_at = now
     hold.save(update_fields=["status", "posted_amount", "posted_at", "finalized_at"])
-    _save(accounts, entries)
+    postings_write(entries=entries, accounts=accounts.values())
     return Posting(transfer=hold, entries=entries)
 
 
@@ -71,7 +72,7 @@ def _hold_finish(hold: Transfer, status: TransferStatus) -> Transfer:
     hold.status = status
     hold.finalized_at = timezone.now()
     hold.save(update_fields=["status", "finalized_at"])
-    _save(accounts, [])
+    postings_write(accounts=accounts.values())
     return hold
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from .. import locks
 from ..errors import LedgerError
 from ..models import Transfer, TransferKind, TransferStatus
-from .postings import Leg, Posting, _apply_legs, _check_active, _check_funds, _resolve, _save
+from .postings import Leg, Posting, _apply_legs, _check_active, _check_funds, _resolve
+from .writes import postings_write
 
 
 @transaction.atomic
@@ -62,5 +63,5 @@ def transfer_legs_create(
     entries = _apply_legs(transfer=transfer, legs=merged, accounts=accounts, now=now)
     for account in accounts.values():
         _check_funds(account)
-    _save(accounts, entries, [transfer])
+    postings_write(transfers=[transfer], entries=entries, accounts=accounts.values())
     return Posting(transfer=transfer, entries=entries)

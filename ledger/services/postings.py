@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -14,7 +14,7 @@ from accounts.models import User
 
 from ..errors import LedgerError, account_inactive, currency_mismatch, insufficient_funds, not_found
 from ..models import Account, AccountStatus, Entry, Transfer, TransferKind, TransferStatus
-from .writes import postings_write, saved, transfer_post
+from .writes import PostAnswer, saved, transfer_post
 
 MAX_HOLD_DURATION = timedelta(days=30)
 DEFAULT_HOLD_DURATION = timedelta(days=7)
@@ -40,12 +40,12 @@ class Leg:
 def _check_active(accounts: dict[UUID, Account], ids: Iterable[UUID]) -> None:
     for account_id in ids:
         if accounts[account_id].status != AccountStatus.ACTIVE:
-            raise account_inactive(accounts[account_id])
+            raise account_inactive(account_id, accounts[account_id].status)
 
 
 def _check_funds(account: Account) -> None:
     if not account.allow_negative and (account.balance < 0 or account.available < 0):
-        raise insufficient_funds(account)
+        raise insufficient_funds(account.pk)
 
 
 def _apply_legs(
@@ -68,11 +68,6 @@ def _apply_legs(
             )
         )
     return entries
-
-
-def _save(accounts: dict[UUID, Account], entries: list[Entry], transfers: Sequence[Transfer] = ()) -> None:
-    """Insert the new transfers and entries and write every locked account's new totals: one statement."""
-    postings_write(transfers=transfers, entries=entries, accounts=accounts.values())
 
 
 def _resolve(
@@ -100,7 +95,7 @@ def _resolve(
                 raise not_found("account", account_id)
     for account_id in ids:
         if accounts[account_id].currency != currency:
-            raise currency_mismatch(accounts[account_id], currency)
+            raise currency_mismatch(account_id, held=accounts[account_id].currency, requested=currency)
 
 
 def transfer_create(
@@ -191,34 +186,37 @@ def _post(*, posting: PostingRequest, actor: User | None, now: datetime) -> Post
         transfer.posted_amount, transfer.posted_at = transfer.amount, now
     answer = transfer_post(transfer=transfer, credits=posting.credits)
     if answer.refusal:
-        raise _refusal(answer.refusal, answer.account_id, answer.value, posting.currency)
-    legs = [transfer.amount] + [-amount for _, amount in posting.credits]
-    entries = [
-        Entry(
-            id=entry_id,
-            transfer=transfer,
-            account_id=account_id,
-            amount=leg,
-            currency=transfer.currency,
-            balance_after=balance,
-            created_at=now,
-        )
-        for entry_id, account_id, leg, balance in zip(
-            answer.entry_ids, posting.account_ids, legs, answer.balances, strict=False
-        )
-    ]
+        raise _refusal(answer, currency=posting.currency)
+    entries: list[Entry] = []
+    if not posting.pending:  # a hold posts no entry
+        legs = [transfer.amount] + [-amount for _, amount in posting.credits]
+        entries = [
+            Entry(
+                id=entry_id,
+                transfer=transfer,
+                account_id=account_id,
+                amount=leg,
+                currency=transfer.currency,
+                balance_after=balance,
+                created_at=now,
+            )
+            for entry_id, account_id, leg, balance in zip(
+                answer.entry_ids, posting.account_ids, legs, answer.balances, strict=True
+            )
+        ]
     saved((transfer, *entries))
     return Posting(transfer=transfer, entries=entries)
 
 
-def _refusal(code: str, account_id: UUID, value: str, currency: str) -> LedgerError:
-    if code == "not_found":
-        return not_found("account", account_id)
-    if code == "currency_mismatch":
-        return currency_mismatch(Account(id=account_id, currency=value), currency)
-    if code == "account_inactive":
-        return account_inactive(Account(id=account_id, status=value))
-    return insufficient_funds(Account(id=account_id))
+def _refusal(answer: PostAnswer, *, currency: str) -> LedgerError:
+    """The LedgerError of ledger_transfer_post's refusal: the one posting_plan raises in that case."""
+    if answer.refusal == "not_found":
+        return not_found("account", answer.account_id)
+    if answer.refusal == "currency_mismatch":
+        return currency_mismatch(answer.account_id, held=answer.value, requested=currency)
+    if answer.refusal == "account_inactive":
+        return account_inactive(answer.account_id, answer.value)
+    return insufficient_funds(answer.account_id)
 
 
 @dataclass(frozen=True)
@@ -270,7 +268,7 @@ def posting_plan(
     """Check one posting against the locked accounts and apply it to them in memory.
 
     Returns the transfer and its entries, not yet saved; the caller writes them and the accounts
-    (`_save`, one statement for a single posting or a whole batch). On a refusal it raises LedgerError having
+    (`writes.postings_write`, one statement for a single posting or a whole batch). On a refusal it raises LedgerError having
     changed no account: every check runs before the first change.
     """
     ids = posting.account_ids

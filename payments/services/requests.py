@@ -54,9 +54,9 @@ def payment_create(
 ) -> Payment:
     account = ledger_selectors.account_get(user=user, account_id=account_id)
     if account.currency != currency:
-        raise currency_mismatch(account, currency)
+        raise currency_mismatch(account.pk, held=account.currency, requested=currency)
     if account.status != AccountStatus.ACTIVE:
-        raise account_inactive(account)
+        raise account_inactive(account.pk, account.status)
     payment = Payment.objects.create(
         user=user,
         account=account,
