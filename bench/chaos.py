@@ -46,7 +46,7 @@ import psycopg
 
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.payments import SEED_CODE, Proc, _ok, manage, wait_for
-from bench.procs import processes_left
+from bench.procs import processes_left, run_interruptible
 from ledgerpay import processes
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -1023,15 +1023,9 @@ serve; on this branch that is a 500 (the hardening branch of the same issue turn
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    def terminate(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted; everything started was stopped and the services checked", file=sys.stderr)
-        return 130
+    return run_interruptible(
+        lambda: run(args), on_interrupt="interrupted; everything started was stopped and the services checked"
+    )
 
 
 if __name__ == "__main__":

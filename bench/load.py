@@ -58,18 +58,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
+def transfer_body(client: Client, currency: str, rng: random.Random) -> str:
+    """A transfer of AMOUNT from one of the client's sources to another account, as JSON."""
+    source = rng.choice(client.sources)
+    destination = rng.choice(client.destinations)
+    while destination == source:
+        destination = rng.choice(client.destinations)
+    return json.dumps({"source": source, "destination": destination, "amount": AMOUNT, "currency": currency})
+
+
 async def _client_loop(
     http: httpx.AsyncClient, client: Client, currency: str, deadline: float, outcome: Outcome, rng
 ) -> None:
     headers = {"Authorization": f"Bearer {client.token}", "Content-Type": "application/json"}
     while time.perf_counter() < deadline:
-        source = rng.choice(client.sources)
-        destination = rng.choice(client.destinations)
-        while destination == source:
-            destination = rng.choice(client.destinations)
-        body = json.dumps(
-            {"source": source, "destination": destination, "amount": AMOUNT, "currency": currency}
-        )
+        body = transfer_body(client, currency, rng)
         started = time.perf_counter()
         try:
             response = await http.post(
@@ -123,13 +126,7 @@ async def _open_loop(
     host, port = url.hostname or "127.0.0.1", url.port or 80
 
     async def one(scheduled: float, client: Client) -> None:
-        source = rng.choice(client.sources)
-        destination = rng.choice(client.destinations)
-        while destination == source:
-            destination = rng.choice(client.destinations)
-        body = json.dumps(
-            {"source": source, "destination": destination, "amount": AMOUNT, "currency": currency}
-        ).encode()
+        body = transfer_body(client, currency, rng).encode()
         head = (
             f"POST /api/v1/transfers HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Authorization: Bearer {client.token}\r\nContent-Type: application/json\r\n"

@@ -48,7 +48,7 @@ import psycopg
 
 from bench.db import Server, database_recreate, server_resolve, server_version
 from bench.db import manage as _manage
-from bench.procs import processes_left
+from bench.procs import processes_left, run_interruptible
 from bench.transfers import redis_flush
 from ledgerpay import processes
 from payments.task_names import PaymentTask
@@ -1034,15 +1034,7 @@ def report(result: Result, left_in_queues: dict, leftovers: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted; everything started was stopped", file=sys.stderr)
-        return 130
+    return run_interruptible(lambda: run(args), on_interrupt="interrupted; everything started was stopped")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Processes a benchmark run started and left alive: found by process group and by an environment mark."""
+"""Processes a benchmark starts: stopping them on Ctrl-C or SIGTERM, and finding any it left alive."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -28,3 +30,18 @@ def processes_left(*, pgids: Iterable[int], mark_name: str, mark_value: str) -> 
         except OSError:
             continue
     return sorted(found)
+
+
+def run_interruptible(run: Callable[[], int], *, on_interrupt: str) -> int:
+    """run(), with SIGTERM handled as Ctrl-C: its own cleanup (finally blocks) stops what it started;
+    then on_interrupt is printed and the exit status is 130."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print(on_interrupt, file=sys.stderr)
+        return 130

@@ -131,6 +131,13 @@ def commits(conninfo: str) -> int:
     return int(row[0])
 
 
+def ledger_checked(env: dict[str, str]) -> bool:
+    """check_ledger on the bench database after a phase, its report printed; True when consistent."""
+    ok, output = db.check_ledger(env)
+    print("  check_ledger: " + output.replace("\n", "\n  "))
+    return ok
+
+
 def fmt_counts(counter) -> str:
     return ", ".join(f"{key}x{count}" for key, count in sorted(counter.items(), key=str)) or "none"
 
@@ -329,9 +336,7 @@ class Runner:
             print(f"  server errors; end of {gunicorn.log_path}:\n{tail}")
         if path == "minimal":
             return True
-        ok, output = db.check_ledger(env)
-        print("  check_ledger: " + output.replace("\n", "\n  "))
-        return ok
+        return ledger_checked(env)
 
     def open_loop(self, gunicorn: Gunicorn, clients: int, env: dict) -> bool:
         """Single transfers arriving at half the API's measured uniform capacity, whatever the answers."""
@@ -366,9 +371,7 @@ class Runner:
             n_commits=n_commits,
             rates=rates,
         )
-        ok, output = db.check_ledger(env)
-        print("  check_ledger: " + output.replace("\n", "\n  "))
-        return ok
+        return ledger_checked(env)
 
     def _inprocess(self, env: dict, mix: str, threads: int, duration: float, warmup: float) -> dict:
         result = subprocess.run(
@@ -425,9 +428,7 @@ class Runner:
             n_commits=n_commits,
             rates=rates,
         )
-        ok, output = db.check_ledger(env)
-        print("  check_ledger: " + output.replace("\n", "\n  "))
-        return ok
+        return ledger_checked(env)
 
     def drain(self, clients: int, env: dict) -> bool:
         data = self._inprocess(env, "drain", clients, 0, 0)
